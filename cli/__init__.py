@@ -1,0 +1,1 @@
+"""The ``transferability`` command line (installed as ``transferability.cli``)."""

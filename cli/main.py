@@ -1,0 +1,32 @@
+"""Entry point of the ``transferability`` command line.
+
+Commands only parse arguments, call library functions and print; heavy imports happen inside
+the commands. Exit codes: 0 success, 2 bad usage or input (one line on stderr), 1 other failure.
+"""
+
+from __future__ import annotations
+
+import click
+
+from transferability._version import __version__
+
+from ._divergences import demo_cmd, divergences_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="transferability")
+def cli():
+    """Will a labelled source dataset transfer to an unlabelled target, and how?"""
+
+
+cli.add_command(divergences_cmd)
+cli.add_command(demo_cmd)
+
+
+def main(argv=None):
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="transferability")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
