@@ -78,7 +78,7 @@ def _split_spec(spec: str) -> tuple[str, str | None]:
     if os.path.exists(spec):
         return spec, None
     head, sep, key = spec.rpartition(":")
-    if sep and head.lower().endswith(".mat") and key and "/" not in key:
+    if sep and key and "/" not in key and (head.lower().endswith(".mat") or os.path.isfile(head)):
         return head, key
     return spec, None
 

@@ -12,7 +12,8 @@ import scipy.linalg
 from ..utils.validation import InputError
 from ._common import prepare_pair
 
-__all__ = ["coral_gap", "frechet_distance", "grassmann_distance", "mean_and_covariance"]
+__all__ = ["coral_gap", "frechet_distance", "grassmann_distance", "mean_and_covariance",
+           "coral_from_moments", "frechet_from_moments", "grassmann_from_moments"]
 
 _CHUNK = 8192
 
@@ -47,9 +48,13 @@ def coral_gap(X_source, X_target):
     15.916666666666666
     """
     Xs, Xt = prepare_pair(X_source, X_target)
-    d = Xs.shape[1]
-    _, Cs = mean_and_covariance(Xs)
-    _, Ct = mean_and_covariance(Xt)
+    return coral_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt))
+
+
+def coral_from_moments(moments_source, moments_target):
+    """:func:`coral_gap` from ``(mean, covariance)`` pairs."""
+    Cs, Ct = moments_source[1], moments_target[1]
+    d = Cs.shape[0]
     diff = Cs - Ct
     return float(np.sum(diff * diff) / (4.0 * d * d))
 
@@ -69,8 +74,12 @@ def frechet_distance(X_source, X_target):
     Anal. 1982; Heusel et al., NeurIPS 2017 (FID).
     """
     Xs, Xt = prepare_pair(X_source, X_target)
-    mu_s, Cs = mean_and_covariance(Xs)
-    mu_t, Ct = mean_and_covariance(Xt)
+    return frechet_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt))
+
+
+def frechet_from_moments(moments_source, moments_target):
+    """:func:`frechet_distance` from ``(mean, covariance)`` pairs."""
+    (mu_s, Cs), (mu_t, Ct) = moments_source, moments_target
     root = _psd_sqrt(Cs)
     M = root @ Ct @ root
     M = (M + M.T) / 2.0
@@ -99,12 +108,17 @@ def grassmann_distance(X_source, X_target, *, n_components=None):
         subspace would make the distance 0 for any pair).
     """
     Xs, Xt = prepare_pair(X_source, X_target)
-    d = Xs.shape[1]
+    return grassmann_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt),
+                                  n_components=n_components)
+
+
+def grassmann_from_moments(moments_source, moments_target, *, n_components=None):
+    """:func:`grassmann_distance` from ``(mean, covariance)`` pairs."""
+    Cs, Ct = moments_source[1], moments_target[1]
+    d = Cs.shape[0]
     k = min(20, max(1, d // 2)) if n_components is None else int(n_components)
     if not 1 <= k <= d:
         raise InputError(f"n_components must be in [1, {d}], got {k}")
-    _, Cs = mean_and_covariance(Xs)
-    _, Ct = mean_and_covariance(Xt)
     Ps, Pt = _top_subspace(Cs, k), _top_subspace(Ct, k)
     theta = scipy.linalg.subspace_angles(Ps, Pt)
     return float(np.sqrt(np.sum(theta ** 2)))

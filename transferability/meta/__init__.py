@@ -1,0 +1,1 @@
+"""Meta-features and the MetaTrans / EasyTransferability learners (arrive with later issues)."""
