@@ -11,6 +11,7 @@ import click
 from transferability._version import __version__
 
 from ._divergences import demo_cmd, divergences_cmd
+from ._methods import adapt_cmd, evaluate_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,8 @@ def cli():
 
 cli.add_command(divergences_cmd)
 cli.add_command(demo_cmd)
+cli.add_command(adapt_cmd)
+cli.add_command(evaluate_cmd)
 
 
 def main(argv=None):

@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from transferability.cli.main import cli
+from transferability.datasets import make_demo_pair
+from transferability.methods import METHODS, NoAdapt
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def pair_files(tmp_path):
+    src, tgt = make_demo_pair(n_source=120, n_target=100, n_features=6, n_classes=3, random_state=1)
+    s, t, u = tmp_path / "s.npz", tmp_path / "t.npz", tmp_path / "u.npz"
+    np.savez(s, X=src.X, y=np.array(["cat", "dog", "owl"])[src.y])
+    np.savez(t, X=tgt.X, y=np.array(["cat", "dog", "owl"])[tgt.y])
+    np.savez(u, X=tgt.X)  # unlabelled target
+    return str(s), str(t), str(u)
+
+
+def test_evaluate_json_contract(runner, pair_files):
+    s, t, _ = pair_files
+    res = runner.invoke(cli, ["evaluate", s, t, "--methods", "no_adapt,coral", "--json", "--quiet",
+                              "--preprocess", "zscore"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [r["method"] for r in out["results"]] == ["no_adapt", "coral"]
+    for r in out["results"]:
+        assert r["status"] == "ok" and 0.0 <= r["target_accuracy"] <= 1.0 and r["runtime_s"] >= 0
+    assert set(out["kshot"]) == {"1", "3", "5", "10"}
+    assert all(0.0 <= v <= 1.0 for v in out["kshot"].values())
+
+
+def test_evaluate_reports_a_failing_method_and_runs_the_others(runner, pair_files, monkeypatch):
+    class Broken(NoAdapt):
+        def _fit(self, Xs, ys, Xt, random_state):
+            raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setitem(METHODS, "broken", Broken)
+    s, t, _ = pair_files
+    res = runner.invoke(cli, ["evaluate", s, t, "--methods", "broken,no_adapt", "--json", "--quiet", "--kshot", ""])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    broken, ok = out["results"]
+    assert broken["status"] == "failed" and "Singular matrix" in broken["error"] and broken["target_accuracy"] is None
+    assert ok["status"] == "ok"
+
+
+def test_evaluate_table_output(runner, pair_files):
+    s, t, _ = pair_files
+    res = runner.invoke(cli, ["evaluate", s, t, "--methods", "no_adapt", "--quiet"])
+    assert res.exit_code == 0 and "no_adapt" in res.stdout and "k-shot" in res.stdout
+
+
+@pytest.mark.parametrize("ext", [".npy", ".npz", ".csv", ".txt"])
+def test_adapt_writes_predictions(runner, pair_files, tmp_path, ext):
+    s, _, u = pair_files
+    out = tmp_path / f"pred{ext}"
+    res = runner.invoke(cli, ["adapt", s, u, "--method", "coral", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    if ext == ".npy":
+        pred = np.load(out)
+    elif ext == ".npz":
+        pred = np.load(out)["y_pred"]
+    else:
+        pred = out.read_text().split()
+        pred = pred[1:] if ext == ".csv" else pred
+    assert len(pred) == 100 and set(map(str, pred)) <= {"cat", "dog", "owl"}
+    assert not (tmp_path / f"pred{ext}.tmp").exists()
+
+
+def test_adapt_to_stdout_and_params(runner, pair_files):
+    s, _, u = pair_files
+    res = runner.invoke(cli, ["adapt", s, u, "--method", "sa", "--param", "n_components=3"])
+    assert res.exit_code == 0, res.output
+    assert len(res.stdout.split()) == 100
+
+
+@pytest.mark.parametrize("args, match", [
+    (["evaluate", "{s}", "{u}"], "has no labels; evaluate needs them"),
+    (["evaluate", "{u}", "{t}"], "source: .* has no labels"),
+    (["evaluate", "{s}", "{t}", "--methods", "nope"], "unknown method"),
+    (["evaluate", "{s}", "{t}", "--param", "jda"], "KEY=VALUE"),
+    (["evaluate", "{s}", "{t}", "--param", "n_components=3"], "METHOD.KEY=VALUE"),
+    (["evaluate", "{s}", "{t}", "--kshot", "a,b"], "comma-separated integers"),
+    (["evaluate", "{s}", "{t}", "--kshot", "0"], "positive"),
+    (["evaluate", "{s}", "{t}", "--base-estimator", "forest"], "unknown base estimator"),
+    (["adapt", "{s}", "{u}", "--method", "nope"], "unknown method"),
+    (["adapt", "{s}", "{u}", "--method", "sa", "--param", "bogus=1"], "bad parameters for method 'sa'"),
+    (["adapt", "{s}", "{u}", "--method", "sa", "--output", "{tmp}/p.xlsx"], "unknown output format"),
+    (["adapt", "{s}", "{u}", "--method", "sa", "--output", "{tmp}/no/such/dir/p.npy"], "output directory does not exist"),
+    (["adapt", "{s}", "{tmp}/missing.npz", "--method", "sa"], "file not found"),
+])
+def test_method_commands_bad_input(runner, pair_files, tmp_path, args, match):
+    import re
+
+    s, t, u = pair_files
+    args = [a.format(s=s, t=t, u=u, tmp=tmp_path) for a in args]
+    res = runner.invoke(cli, args + (["--quiet"] if args[0] == "evaluate" else []))
+    assert res.exit_code == 2, (res.exit_code, res.output)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(match, lines[0]), res.stderr
+    assert res.stdout == ""
+
+
+def test_usage_errors(runner, pair_files):
+    s, t, _ = pair_files
+    assert runner.invoke(cli, ["adapt", s, t]).exit_code == 2  # --method is required
+    assert runner.invoke(cli, ["evaluate", s, t, "--preprocess", "pca"]).exit_code == 2
