@@ -50,6 +50,14 @@ def _prepared_pair(source, target, label_column, preprocess):
     return src, tgt, Xs, Xt
 
 
+def _absolute_spec(spec: str) -> str:
+    """``FILE[:KEY]`` with FILE made absolute (provenance of a recorded pair)."""
+    from transferability.datasets._loaders import _split_spec
+
+    path, key = _split_spec(spec)
+    return os.path.abspath(path) + (f":{key}" if key else "")
+
+
 def _write_predictions(path, y_pred):
     import numpy as np
 
@@ -120,9 +128,13 @@ def adapt_cmd(source, target, method, base_estimator, preprocess, params, output
 @click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--record", is_flag=True, help="Record the pair, its meta-features and every outcome in a store.")
+@click.option("--family", default="user", show_default=True, help="Family of the recorded pair.")
+@click.option("--store", "store_path", default=None,
+              help="Store to record into (default: $TRANSFERABILITY_STORE, else the user's data directory).")
 @handle_errors
 def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, kshot, as_json,
-                 label_column, seed, quiet):
+                 label_column, seed, quiet, record, family, store_path):
     """Run methods on SOURCE -> TARGET and report target accuracy (TARGET must be labelled)."""
     from transferability.methods import evaluate_methods
     from transferability.utils.validation import InputError
@@ -141,6 +153,17 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
                               method_params=_parse_params(params, per_method=True), kshot=ks,
                               random_state=seed, progress=not quiet)
     out = report.to_dict()
+    if record:
+        from transferability.meta_store import open_store, record_evaluation
+
+        with open_store(store_path) as st:
+            rec = record_evaluation(
+                st, report, X_source=Xs, y_source=src.y, X_target=Xt, y_target=tgt.y,
+                name=f"{os.path.basename(source)}->{os.path.basename(target)}", family=family,
+                preprocess=preprocess, base_estimator=base_estimator, seed=seed,
+                source_provenance={"path": _absolute_spec(source)},
+                target_provenance={"path": _absolute_spec(target)})
+            out["recorded"] = {"store": st.path, **rec}
     out.update(n_source=int(Xs.shape[0]), n_target=int(Xt.shape[0]), n_features=int(Xs.shape[1]),
                preprocess=preprocess, base_estimator=base_estimator)
     if as_json:

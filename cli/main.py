@@ -12,6 +12,7 @@ from transferability._version import __version__
 
 from ._divergences import demo_cmd, divergences_cmd
 from ._methods import adapt_cmd, evaluate_cmd
+from ._store import store_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,7 @@ cli.add_command(divergences_cmd)
 cli.add_command(demo_cmd)
 cli.add_command(adapt_cmd)
 cli.add_command(evaluate_cmd)
+cli.add_command(store_group)
 
 
 def main(argv=None):

@@ -1,1 +1,5 @@
-"""Meta-features and the MetaTrans / EasyTransferability learners (arrive with later issues)."""
+"""Pair meta-features (and, with later issues, the MetaTrans / EasyTransferability learners)."""
+
+from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, compute_meta_features
+
+__all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "compute_meta_features"]

@@ -1,0 +1,138 @@
+"""``transferability store build|stats|export|import|path``."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import echo_json, handle_errors
+
+STORE_HELP = ("Store file (default: $TRANSFERABILITY_STORE, else "
+              "~/.local/share/transferability/store.sqlite).")
+
+
+@click.group("store")
+def store_group():
+    """The meta store: past transfer outcomes in SQLite."""
+
+
+@store_group.command("path")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True)
+def path_cmd(store_path, as_json):
+    """Print where the user's store and the shipped default store live."""
+    from transferability.meta_store import default_store_path, records_dir, user_store_path
+
+    out = {"store": store_path or user_store_path(), "default_store": default_store_path(),
+           "default_records": str(records_dir())}
+    if as_json:
+        echo_json(out)
+    else:
+        click.echo(out["store"])
+
+
+@store_group.command("stats")
+@click.option("--store", "store_path", default=None,
+              help="Store file (default: the shipped default store, read-only).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def stats_cmd(store_path, as_json):
+    """Counts of pairs, outcomes, families, methods, failures."""
+    from transferability.meta_store import MetaStore, open_default_store
+
+    st = MetaStore(store_path, create=False, readonly=True) if store_path else open_default_store()
+    with st:
+        s = st.stats()
+    if as_json:
+        echo_json(s)
+        return
+    click.echo(f"store {s['path']} (schema {s['schema_version']})")
+    click.echo(f"  pairs {s['n_pairs']}, outcomes {s['n_outcomes']} ({s['n_failed']} failed, "
+               f"{100 * s['failed_fraction']:.2f}%), k-shot rows {s['n_kshot']}")
+    click.echo(f"  methods: {', '.join(s['methods'])}")
+    click.echo(f"  base estimators: {', '.join(s['base_estimators'])}")
+    click.echo(f"  families ({s['n_families']}): " + ", ".join(f"{k} {v}" for k, v in s["families"].items()))
+
+
+@store_group.command("build")
+@click.option("--recipe", type=click.Choice(["default", "generated", "real"]), default=None,
+              help="Built-in pair list (default: real benchmark pairs + generated shift families).")
+@click.option("--spec", "spec_file", default=None, help="Your own pairs: a JSON or TOML list (see docs/meta_store.md).")
+@click.option("--data-dir", default=None, help="Where the benchmark data lives (needed by the real pairs).")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--methods", default="all", show_default=True, help="'all' or a comma-separated list.")
+@click.option("--base-estimators", default="1nn,logreg", show_default=True)
+@click.option("--kshot", default="1,3,5,10", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--n-jobs", type=int, default=1, show_default=True, help="Local worker processes (-1: all cores).")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address (with --backend dask).")
+@click.option("--limit", type=int, default=None, help="Only the first N pairs of the list (smoke tests).")
+@click.option("--export", "export_path", default=None, help="Afterwards, export the store's records to this .jsonl/.parquet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators, kshot, seed, n_jobs, backend,
+              scheduler, limit, export_path, as_json, quiet):
+    """Run the method library on a list of pairs and record everything (resumable)."""
+    import os
+
+    from transferability.meta_store import (
+        RECIPES, BuildConfig, build, export_records, load_spec_file, open_store,
+    )
+    from transferability.utils.validation import InputError
+
+    if (recipe is None) == (spec_file is None):
+        raise InputError("give exactly one of --recipe or --spec")
+    specs = RECIPES[recipe]() if recipe else load_spec_file(spec_file)
+    needs_data = any("generator" not in s for s in specs) and recipe is not None
+    if needs_data:
+        if data_dir is None:
+            raise InputError(f"recipe '{recipe}' uses the benchmark data: pass --data-dir (e.g. ../shared/data)")
+        if not os.path.isdir(data_dir):
+            raise InputError(f"--data-dir {data_dir} is not a directory")
+    if limit is not None:
+        specs = specs[:limit]
+    cfg = BuildConfig.make(
+        methods="all" if methods.strip() == "all" else [m.strip() for m in methods.split(",") if m.strip()],
+        base_estimators=[b.strip() for b in base_estimators.split(",") if b.strip()],
+        kshot=[int(k) for k in kshot.split(",") if k.strip()], seed=seed)
+    with open_store(store_path) as st:
+        summary = build(st, specs, cfg, data_dir=data_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                        progress=not quiet)
+        summary["store"] = st.path
+        if export_path:
+            summary["exported"] = export_records(st, export_path)
+    if as_json:
+        echo_json(summary)
+    else:
+        click.echo(f"{summary['pairs_with_work']} of {summary['pairs_in_spec']} pairs had work; "
+                   f"{summary['outcomes_added']} outcomes added in {summary['seconds']:.1f} s -> {summary['store']}")
+        for f in summary["pairs_failed"]:
+            click.echo(f"  failed pair {f['name']}: {f['error']}", err=True)
+
+
+@store_group.command("export")
+@click.option("--output", "-o", required=True, help="A .jsonl or .parquet file.")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--family", default=None, help="Only this family.")
+@handle_errors
+def export_cmd(output, store_path, family):
+    """Write the store's records (one per pair) to JSON lines or Parquet."""
+    from transferability.meta_store import MetaStore, export_records, user_store_path
+
+    with MetaStore(store_path or user_store_path(), create=False, readonly=True) as st:
+        n = export_records(st, output, family=family)
+    click.echo(f"exported {n} pair records to {output}", err=True)
+
+
+@store_group.command("import")
+@click.argument("records")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@handle_errors
+def import_cmd(records, store_path):
+    """Add exported records (.jsonl/.parquet) to a store; records already there are skipped."""
+    from transferability.meta_store import import_records, open_store, read_records
+
+    with open_store(store_path) as st:
+        added = import_records(st, read_records(records))
+    click.echo(f"added {added['pairs_added']} pairs and {added['outcomes_added']} outcomes to {st.path}", err=True)

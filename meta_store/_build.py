@@ -1,0 +1,372 @@
+"""Building a store: pair specifications, the work grid, and the local / Dask runners.
+
+A **pair spec** is a JSON-able dict that says how to make one pair, so that any worker can
+re-create it from the spec alone (no arrays travel):
+
+- from files: ``{"name", "family", "preprocess", "source": {"path": "FILE[.mat:KEY]"},
+  "target": {"path": ...}}``; either side may add ``"max_rows": N`` (stratified subsample),
+  ``"classes": [...]`` (keep only these classes) and ``"seed"``; relative paths are resolved
+  against ``data_dir``;
+- generated: ``{"name", "family", "preprocess", "generator": {"kind": "covariate_shift", "base":
+  "digits", "level": 0.6, "seed": 3, "transform": null}}`` (see
+  :mod:`transferability.datasets._shifts`).
+
+The **unit of work** is one pair: compute its meta-features if the store lacks the pair, run the
+(method, base estimator) outcomes it lacks, and the k-shot baselines. Workers only compute; the
+calling process is the one writer and records each finished pair in one transaction. A build
+that is killed and started again skips every pair already complete and redoes only what is
+missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+
+import numpy as np
+
+from transferability._version import __version__
+from transferability.utils.validation import InputError
+
+from ._store import MetaStore, canonical_params, fingerprint, pair_key
+
+__all__ = ["BuildConfig", "materialize", "plan", "run_pair", "build", "load_spec_file", "record_evaluation"]
+
+DEFAULT_BASE_ESTIMATORS = ("1nn", "logreg")
+DEFAULT_KSHOT = (1, 3, 5, 10)
+
+
+class BuildConfig(dict):
+    """Grid settings: ``methods``, ``base_estimators``, ``kshot``, ``seed``, ``method_params``."""
+
+    @classmethod
+    def make(cls, *, methods=None, base_estimators=DEFAULT_BASE_ESTIMATORS, kshot=DEFAULT_KSHOT, seed=0,
+             method_params=None):
+        from transferability.methods import available_methods
+
+        methods = list(available_methods()) if methods in (None, "all") else list(methods)
+        unknown = [m for m in methods if m not in available_methods()]
+        if unknown:
+            raise InputError(f"unknown method(s): {', '.join(unknown)}")
+        return cls(methods=methods, base_estimators=list(base_estimators), kshot=[int(k) for k in kshot],
+                   seed=int(seed), method_params=dict(method_params or {}))
+
+
+def effective_params(method: str, overrides: dict) -> dict:
+    """The parameters an outcome is keyed by: the method's ``get_params`` without
+    ``base_estimator`` and ``random_state`` (the seed is its own column)."""
+    from transferability.methods import get_method
+    from transferability.methods._evaluate import _params_of
+
+    params = _params_of(get_method(method, **overrides), overrides)
+    params.pop("random_state", None)
+    return params
+
+
+# -- materialising specs -------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def _load_file(path: str):
+    from transferability.datasets import load_domain
+
+    d = load_domain(path)
+    if d.y is None:
+        raise InputError(f"{path}: a store pair needs labelled domains (target labels measure outcomes)")
+    return d.X, d.y
+
+
+def _side(side: dict, data_dir: str | None, default_seed: int):
+    path = side["path"]
+    if data_dir and not os.path.isabs(path.split(":")[0]):
+        path = os.path.join(data_dir, path)
+    X, y = _load_file(path)
+    keep = np.ones(len(y), dtype=bool)
+    if side.get("classes") is not None:
+        wanted = {str(c) for c in side["classes"]}
+        keep = np.array([str(v) in wanted for v in y])
+        if not keep.any():
+            raise InputError(f"{path}: none of the classes {sorted(wanted)} are present")
+    idx = np.flatnonzero(keep)
+    n = side.get("max_rows")
+    if n is not None and len(idx) > n:
+        from sklearn.model_selection import train_test_split
+
+        idx, _ = train_test_split(idx, train_size=int(n), stratify=y[idx],
+                                  random_state=int(side.get("seed", default_seed)))
+        idx = np.sort(idx)
+    prov = {"path": side["path"], **{k: side[k] for k in ("classes", "max_rows", "seed") if side.get(k) is not None}}
+    return X[idx], y[idx], prov
+
+
+def materialize(spec: dict, data_dir: str | None = None):
+    """Create a pair from its spec; returns ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``
+    with the spec's preprocessing applied."""
+    from transferability.datasets import preprocess_pair
+    from transferability.datasets._shifts import make_shift_pair
+
+    if "generator" in spec:
+        g = spec["generator"]
+        Xs, ys, Xt, yt = make_shift_pair(g["kind"], g["base"], float(g["level"]), int(g["seed"]),
+                                         n_max=int(g.get("n_max", 400)), transform=g.get("transform"))
+        prov_s = {"generator": dict(g), "role": "source"}
+        prov_t = {"generator": dict(g), "role": "target"}
+    else:
+        for side in ("source", "target"):
+            if side not in spec or "path" not in spec[side]:
+                raise InputError(f"pair spec '{spec.get('name', '?')}' needs {side}.path (or a generator)")
+        Xs, ys, prov_s = _side(spec["source"], data_dir, 0)
+        Xt, yt, prov_t = _side(spec["target"], data_dir, 1)
+        if Xs.shape[1] != Xt.shape[1]:
+            raise InputError(f"pair '{spec.get('name')}': source has {Xs.shape[1]} features, target {Xt.shape[1]}")
+    Xs, Xt = preprocess_pair(Xs, Xt, spec.get("preprocess", "none"))
+    return np.asarray(Xs, dtype=np.float64), ys, np.asarray(Xt, dtype=np.float64), yt, prov_s, prov_t
+
+
+def _check_spec(spec, i):
+    if not isinstance(spec, dict):
+        raise InputError(f"pair spec {i} is not an object")
+    for key in ("name", "family"):
+        if not spec.get(key):
+            raise InputError(f"pair spec {i} has no '{key}'")
+    from transferability.datasets import PREPROCESSING
+
+    if spec.get("preprocess", "none") not in PREPROCESSING:
+        raise InputError(f"pair spec '{spec['name']}': unknown preprocess '{spec.get('preprocess')}'")
+
+
+def load_spec_file(path) -> list:
+    """Read a user's pair list: JSON (a list, or ``{"pairs": [...]}``) or TOML (``[[pairs]]`` tables)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"spec file not found: {path}")
+    try:
+        if path.lower().endswith(".toml"):
+            import tomllib
+
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        else:
+            with open(path) as fh:
+                data = json.load(fh)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is bad input
+        raise InputError(f"cannot parse spec file {path}: {str(exc).splitlines()[0]}") from None
+    pairs = data.get("pairs") if isinstance(data, dict) else data
+    if not isinstance(pairs, list) or not pairs:
+        raise InputError(f"{path}: expected a non-empty list of pairs (or a 'pairs' key)")
+    base = os.path.dirname(os.path.abspath(path))
+    out = []
+    for i, spec in enumerate(pairs, 1):
+        _check_spec(spec, i)
+        spec = json.loads(json.dumps(spec))
+        for side in ("source", "target"):
+            if side in spec and "path" in spec[side]:
+                p = spec[side]["path"]
+                if not os.path.isabs(p.split(":")[0]):
+                    spec[side]["path"] = os.path.join(base, p)
+        out.append(spec)
+    return out
+
+
+# -- the grid ------------------------------------------------------------------------------------
+def _pair_identity(spec, data_dir):
+    Xs, ys, Xt, yt, prov_s, prov_t = materialize(spec, data_dir)
+    fs, ft = fingerprint(Xs, ys), fingerprint(Xt, yt)
+    return pair_key(fs, ft, spec.get("preprocess", "none"))
+
+
+def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
+    """For each spec, what is missing in ``store``: ``[(spec, todo)]`` with ``todo`` =
+    ``{"features": bool, "outcomes": [(method, base_estimator)], "kshot": [(base, k)]}``;
+    pairs with nothing missing are left out."""
+    done = store.done_keys()
+    have_pairs = store.pair_keys()
+    have_kshot = set(store.query(
+        "SELECT p.key, k.base_estimator, k.k FROM kshot k JOIN pairs p ON p.id = k.pair_id WHERE k.seed=?",
+        (config["seed"],)))
+    params = {m: canonical_params(effective_params(m, config["method_params"].get(m, {})))
+              for m in config["methods"]}
+    work = []
+    for spec in specs:
+        key = _pair_identity(spec, data_dir)
+        todo = {
+            "features": key not in have_pairs,
+            "outcomes": [(m, b) for m in config["methods"] for b in config["base_estimators"]
+                         if (key, m, params[m], b, config["seed"]) not in done],
+            "kshot": [(b, k) for b in config["base_estimators"] for k in config["kshot"]
+                      if (key, b, k) not in have_kshot],
+        }
+        if todo["features"] or todo["outcomes"] or todo["kshot"]:
+            work.append((spec, todo))
+    return work
+
+
+def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
+    """Compute one pair's missing work (runs in a worker); returns a record for the writer."""
+    # one BLAS thread per worker: the workers are the parallelism
+    from threadpoolctl import threadpool_limits
+
+    from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
+    from transferability.methods import evaluate_methods, kshot_baseline
+
+    with threadpool_limits(limits=1 if config.get("single_thread", True) else None):
+        Xs, ys, Xt, yt, prov_s, prov_t = materialize(spec, data_dir)
+        seed = config["seed"]
+        feats = compute_meta_features(Xs, ys, Xt, random_state=seed) if todo["features"] else None
+        outcomes = []
+        by_base: dict = {}
+        for m, b in todo["outcomes"]:
+            by_base.setdefault(b, []).append(m)
+        for b, methods in by_base.items():
+            mp = {m: config["method_params"][m] for m in methods if m in config["method_params"]}
+            rep = evaluate_methods(Xs, ys, Xt, yt, methods=methods, base_estimator=b, method_params=mp,
+                                   kshot=(), random_state=seed)
+            for r in rep.results:
+                params = dict(r.params)
+                params.pop("random_state", None)
+                outcomes.append({"method": r.method, "params": params, "base_estimator": b, "seed": seed,
+                                 "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s,
+                                 "status": r.status, "error": r.error, "library_version": __version__})
+        kshot = [{"base_estimator": b, "k": k, "seed": seed, "n_draws": 5,
+                  "accuracy": kshot_baseline(Xt, yt, k, base_estimator=b, n_draws=5, random_state=seed)}
+                 for b, k in todo["kshot"]]
+    return {
+        "name": spec["name"], "family": spec["family"], "preprocess": spec.get("preprocess", "none"),
+        "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
+        "source": {"fingerprint": fingerprint(Xs, ys), "shape": Xs.shape, "y": ys, "provenance": prov_s},
+        "target": {"fingerprint": fingerprint(Xt, yt), "shape": Xt.shape, "provenance": prov_t},
+        "outcomes": outcomes, "kshot": kshot,
+    }
+
+
+def _record(store: MetaStore, rec: dict) -> int:
+    if rec["meta_features"] is None:  # the pair exists: add to it
+        key = pair_key(rec["source"]["fingerprint"], rec["target"]["fingerprint"], rec["preprocess"])
+        with store.transaction() as con:
+            pid = con.execute("SELECT id FROM pairs WHERE key=?", (key,)).fetchone()[0]
+            added = store._insert_outcomes(con, pid, rec["outcomes"])
+            store._insert_kshot(con, pid, rec["kshot"])
+        return added
+    _, added = store.record_pair(name=rec["name"], family=rec["family"], preprocess=rec["preprocess"],
+                                 source=rec["source"], target=rec["target"], meta_features=rec["meta_features"],
+                                 feature_schema=rec["feature_schema"], outcomes=rec["outcomes"], kshot=rec["kshot"])
+    return added
+
+
+def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs=1, backend="local",
+          scheduler=None, progress=True) -> dict:
+    """Run every missing unit of the grid and record it; returns a summary dict.
+
+    Parameters
+    ----------
+    store : MetaStore (writable)
+    specs : list of pair specs
+    config : BuildConfig
+    data_dir : str or None
+        Where relative spec paths live (the benchmark data).
+    n_jobs : int, default=1
+        Local backend: worker processes (joblib/loky); ``-1``: all cores.
+    backend : {"local", "dask"}
+    scheduler : str or None
+        Dask: the ``dask.distributed`` scheduler address (``tcp://host:8786``); required for dask.
+    progress : bool
+        A progress bar with ETA on stderr.
+    """
+    t0 = time.perf_counter()
+    work = plan(store, specs, config, data_dir)
+    summary = {"pairs_in_spec": len(specs), "pairs_with_work": len(work), "outcomes_added": 0,
+               "pairs_failed": [], "backend": backend}
+    bar = None
+    if progress and work:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(work), desc="store build", unit="pair")
+
+    def consume(results):
+        for spec, rec, err in results:
+            if err is not None:
+                summary["pairs_failed"].append({"name": spec["name"], "error": err})
+            else:
+                summary["outcomes_added"] += _record(store, rec)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(spec["name"][-40:])
+
+    try:
+        if backend == "local":
+            consume(_run_local(work, config, data_dir, n_jobs))
+        elif backend == "dask":
+            if not scheduler:
+                raise InputError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+            consume(_run_dask(work, config, data_dir, scheduler))
+        else:
+            raise InputError(f"unknown backend '{backend}'; choose local or dask")
+    finally:
+        if bar is not None:
+            bar.close()
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    return summary
+
+
+def _safe_run(spec, todo, config, data_dir):
+    try:
+        return spec, run_pair(spec, todo, config, data_dir), None
+    except Exception as exc:  # noqa: BLE001 - one bad pair must not stop the build
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        return spec, None, f"{type(exc).__name__}: {msg}"
+
+
+def _run_local(work, config, data_dir, n_jobs):
+    if n_jobs == 1:
+        for spec, todo in work:
+            yield _safe_run(spec, todo, config, data_dir)
+        return
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    yield from par(delayed(_safe_run)(spec, todo, config, data_dir) for spec, todo in work)
+
+
+def _run_dask(work, config, data_dir, scheduler):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError("the dask backend needs dask.distributed: pip install 'transferability[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        futures = [client.submit(_safe_run, spec, todo, config, data_dir, pure=False) for spec, todo in work]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+
+
+def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target, y_target, name, family,
+                      preprocess, base_estimator, seed, source_provenance=None, target_provenance=None,
+                      n_draws=5) -> dict:
+    """Record an :class:`~transferability.methods.EvaluationReport` (from ``evaluate``) in one
+    transaction: the pair, its meta-features (from source features+labels and target features
+    only), every outcome and the k-shot baselines. Returns ``{"pair_id", "outcomes_added"}``."""
+    from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
+
+    feats = compute_meta_features(X_source, y_source, X_target, random_state=seed)
+    outcomes = []
+    for r in report.results:
+        params = dict(r.params)
+        params.pop("random_state", None)
+        outcomes.append({"method": r.method, "params": params, "base_estimator": r.base_estimator, "seed": seed,
+                         "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s, "status": r.status,
+                         "error": r.error})
+    kshot = [{"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws, "accuracy": v}
+             for k, v in report.kshot.items()]
+    pid, added = store.record_pair(
+        name=name, family=family, preprocess=preprocess, feature_schema=FEATURE_SCHEMA_VERSION,
+        source={"fingerprint": fingerprint(X_source, y_source), "shape": X_source.shape, "y": y_source,
+                "provenance": source_provenance or {}},
+        target={"fingerprint": fingerprint(X_target, y_target), "shape": X_target.shape,
+                "provenance": target_provenance or {}},
+        meta_features=feats, outcomes=outcomes, kshot=kshot)
+    return {"pair_id": pid, "outcomes_added": added}

@@ -1,0 +1,292 @@
+"""SQLite access to a meta store: opening (with checks), recording, reading, statistics.
+
+Guarantees
+----------
+- Every write is one transaction (``BEGIN IMMEDIATE``), so a killed process leaves either all of
+  a record or none of it.
+- Unique keys (dataset fingerprint; pair key; (pair, method, params, base estimator, seed);
+  (pair, base estimator, k, seed)) with ``INSERT OR IGNORE``: recording the same thing twice,
+  from one process or several, adds nothing.
+- WAL journal and a 60 s busy timeout: concurrent writer processes wait for each other and lose
+  nothing.
+- A file that is not a store, a corrupt file, or a store of another schema version raises
+  :class:`StoreError` (one line) and is never modified: it is inspected read-only first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+
+import numpy as np
+
+from transferability._version import __version__
+from transferability.utils.validation import InputError
+
+from ._schema import SCHEMA, SCHEMA_VERSION
+
+__all__ = ["MetaStore", "StoreError", "fingerprint", "pair_key", "canonical_params"]
+
+_BUSY_TIMEOUT_S = 60.0
+
+
+class StoreError(InputError):
+    """A store that cannot be used (missing, corrupt, not a store, other schema, read-only)."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def canonical_params(params) -> str:
+    """Parameters as canonical JSON (sorted keys, no spaces): part of an outcome's unique key."""
+    return json.dumps(params or {}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def fingerprint(X, y=None) -> str:
+    """Content fingerprint of a domain: sha256 of its shape, float64 features and labels."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    h = hashlib.sha256()
+    h.update(repr(X.shape).encode())
+    h.update(X.tobytes())
+    if y is not None:
+        h.update(b"labels")
+        h.update("\x1f".join(map(str, np.asarray(y).tolist())).encode())
+    return h.hexdigest()
+
+
+def pair_key(source_fp: str, target_fp: str, preprocess: str) -> str:
+    return hashlib.sha256(f"{source_fp}|{target_fp}|{preprocess}".encode()).hexdigest()
+
+
+def _check_existing(path: str) -> None:
+    """Inspect ``path`` read-only: it must be an SQLite meta store of our schema version."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a meta store (not an SQLite database)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "store_info" not in tables:
+                raise StoreError(f"{path} is an SQLite database but not a meta store (no store_info table)")
+            row = con.execute("SELECT value FROM store_info WHERE key='schema_version'").fetchone()
+            ok = con.execute("PRAGMA quick_check").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is corrupt or not a meta store ({exc})") from None
+    if ok is None or ok[0] != "ok":
+        raise StoreError(f"{path} is corrupt (integrity check: {ok[0] if ok else 'no answer'})")
+    if row is None:
+        raise StoreError(f"{path} has no schema version; not a meta store")
+    if int(row[0]) != SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema version {row[0]}, this transferability reads version "
+            f"{SCHEMA_VERSION}; export it with the matching version and import it here"
+        )
+
+
+def _create_atomically(path: str) -> None:
+    """Create an empty store with its schema at ``path`` unless another process got there first.
+
+    The schema is written to a private temporary file which is then hard-linked into place
+    (``link`` fails if the name exists), so no process ever sees a half-initialised store.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise StoreError(f"cannot create a store in {parent}: no such directory")
+    tmp = f"{path}.init-{os.getpid()}"
+    con = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("BEGIN")
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                con.execute(stmt)
+        con.executemany("INSERT INTO store_info VALUES (?, ?)", [
+            ("schema_version", str(SCHEMA_VERSION)), ("created_with", __version__), ("created_at", _now())])
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process created it: use theirs
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(tmp + suffix)
+            except FileNotFoundError:
+                pass
+
+
+class MetaStore:
+    """A meta store on disk.
+
+    Parameters
+    ----------
+    path : str or path-like
+        SQLite file. Created (with its schema) when ``create=True`` and it does not exist.
+    create : bool, default=True
+    readonly : bool, default=False
+        Open read-only; every write raises :class:`StoreError`.
+    """
+
+    def __init__(self, path, *, create=True, readonly=False):
+        self.path = os.fspath(path)
+        self.readonly = readonly
+        exists = os.path.exists(self.path)
+        if exists:
+            if os.path.isdir(self.path):
+                raise StoreError(f"{self.path} is a directory, not a meta store")
+            _check_existing(self.path)
+        elif not create or readonly:
+            raise StoreError(f"no meta store at {self.path}")
+        else:
+            _create_atomically(self.path)
+        if readonly:
+            self._con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+        else:
+            self._con = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute("PRAGMA foreign_keys=ON")
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self):
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
+        if self.readonly:
+            raise StoreError(f"{self.path} is read-only (the shipped default store); pass --store PATH to write")
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # -- writing --------------------------------------------------------------------------------
+    def _dataset_id(self, con, fp, X_shape, y, provenance):
+        row = con.execute("SELECT id FROM datasets WHERE fingerprint=?", (fp,)).fetchone()
+        if row:
+            return row[0]
+        classes = None if y is None else sorted({str(v) for v in np.asarray(y).tolist()})
+        con.execute(
+            "INSERT OR IGNORE INTO datasets (fingerprint, n_samples, n_features, n_classes, classes, provenance)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (fp, int(X_shape[0]), int(X_shape[1]), None if classes is None else len(classes),
+             None if classes is None else json.dumps(classes), json.dumps(provenance or {}, sort_keys=True)),
+        )
+        return con.execute("SELECT id FROM datasets WHERE fingerprint=?", (fp,)).fetchone()[0]
+
+    def record_pair(self, *, name, family, preprocess, source, target, meta_features, feature_schema,
+                    outcomes=(), kshot=(), con=None):
+        """Record a pair, its meta-features, outcomes and k-shot baselines in one transaction.
+
+        ``source``/``target`` are dicts with ``fingerprint``, ``shape``, ``y`` (or None) and
+        ``provenance``. ``outcomes``: dicts with ``method``, ``params``, ``base_estimator``, ``seed``,
+        ``target_accuracy``, ``runtime_s``, ``status``, ``error``. ``kshot``: dicts with
+        ``base_estimator``, ``k``, ``seed``, ``n_draws``, ``accuracy``. Existing records are kept
+        (nothing duplicated). Returns ``(pair_id, n_outcomes_added)``.
+        """
+        def work(c):
+            sid = self._dataset_id(c, source["fingerprint"], source["shape"], source.get("y"), source.get("provenance"))
+            tid = self._dataset_id(c, target["fingerprint"], target["shape"], None, target.get("provenance"))
+            key = pair_key(source["fingerprint"], target["fingerprint"], preprocess)
+            c.execute(
+                "INSERT OR IGNORE INTO pairs (key, source_id, target_id, name, family, preprocess, feature_schema,"
+                " meta_features, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, sid, tid, name, family, preprocess, int(feature_schema),
+                 json.dumps(meta_features, sort_keys=True, allow_nan=True), _now()),
+            )
+            pid = c.execute("SELECT id FROM pairs WHERE key=?", (key,)).fetchone()[0]
+            added = self._insert_outcomes(c, pid, outcomes)
+            self._insert_kshot(c, pid, kshot)
+            return pid, added
+
+        if con is not None:
+            return work(con)
+        with self.transaction() as c:
+            return work(c)
+
+    @staticmethod
+    def _insert_outcomes(con, pair_id, outcomes):
+        added = 0
+        for o in outcomes:
+            cur = con.execute(
+                "INSERT OR IGNORE INTO outcomes (pair_id, method, params, base_estimator, seed, target_accuracy,"
+                " runtime_s, status, error, library_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pair_id, o["method"], canonical_params(o.get("params")), o["base_estimator"], int(o.get("seed", 0)),
+                 o.get("target_accuracy"), float(o.get("runtime_s", 0.0)), o.get("status", "ok"), o.get("error"),
+                 o.get("library_version", __version__), o.get("created_at", _now())),
+            )
+            added += cur.rowcount
+        return added
+
+    @staticmethod
+    def _insert_kshot(con, pair_id, kshot):
+        for r in kshot:
+            acc = r.get("accuracy")
+            if acc is not None and isinstance(acc, float) and np.isnan(acc):
+                acc = None
+            con.execute(
+                "INSERT OR IGNORE INTO kshot (pair_id, base_estimator, k, seed, n_draws, accuracy)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (pair_id, r["base_estimator"], int(r["k"]), int(r.get("seed", 0)), int(r.get("n_draws", 5)), acc),
+            )
+
+    # -- reading --------------------------------------------------------------------------------
+    def query(self, sql, args=()):
+        return self._con.execute(sql, args).fetchall()
+
+    def done_keys(self):
+        """Set of (pair key, method, canonical params, base estimator, seed) already recorded."""
+        rows = self.query(
+            "SELECT p.key, o.method, o.params, o.base_estimator, o.seed FROM outcomes o JOIN pairs p ON p.id = o.pair_id")
+        return set(rows)
+
+    def pair_keys(self):
+        return {r[0] for r in self.query("SELECT key FROM pairs")}
+
+    def stats(self) -> dict:
+        """Counts for ``store stats``."""
+        q = lambda sql: self.query(sql)[0][0]  # noqa: E731
+        families = dict(self.query("SELECT family, COUNT(*) FROM pairs GROUP BY family ORDER BY family"))
+        n_out = q("SELECT COUNT(*) FROM outcomes")
+        n_failed = q("SELECT COUNT(*) FROM outcomes WHERE status='failed'")
+        return {
+            "path": self.path,
+            "schema_version": int(self.query("SELECT value FROM store_info WHERE key='schema_version'")[0][0]),
+            "n_datasets": q("SELECT COUNT(*) FROM datasets"),
+            "n_pairs": q("SELECT COUNT(*) FROM pairs"),
+            "n_outcomes": n_out,
+            "n_failed": n_failed,
+            "failed_fraction": (n_failed / n_out) if n_out else 0.0,
+            "n_families": len(families),
+            "families": families,
+            "methods": [r[0] for r in self.query("SELECT DISTINCT method FROM outcomes ORDER BY method")],
+            "base_estimators": [r[0] for r in self.query("SELECT DISTINCT base_estimator FROM outcomes ORDER BY base_estimator")],
+            "n_kshot": q("SELECT COUNT(*) FROM kshot"),
+            "kshot_k": [r[0] for r in self.query("SELECT DISTINCT k FROM kshot ORDER BY k")],
+            "feature_schemas": [r[0] for r in self.query("SELECT DISTINCT feature_schema FROM pairs ORDER BY 1")],
+        }
