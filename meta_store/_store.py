@@ -69,8 +69,11 @@ def _check_existing(path: str) -> None:
         head = fh.read(16)
     if head != b"SQLite format 3\x00":
         raise StoreError(f"{path} is not a meta store (not an SQLite database)")
+    # With no -wal file beside it nobody has the store open: read it as immutable, which creates
+    # no -shm/-wal files, so inspecting a file we then refuse leaves nothing behind.
+    flags = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+        con = sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=_BUSY_TIMEOUT_S)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "store_info" not in tables:

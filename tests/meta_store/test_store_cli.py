@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from transferability.cli.main import cli
+from transferability.datasets._shifts import make_shift_pair
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def spec_files(tmp_path):
+    for i in range(2):
+        Xs, ys, Xt, yt = make_shift_pair("label_shift", "wine", 0.5, i, n_max=60)
+        np.savez(tmp_path / f"s{i}.npz", X=Xs, y=ys)
+        np.savez(tmp_path / f"t{i}.npz", X=Xt, y=yt)
+    pairs = [{"name": f"mine-{i}", "family": "mine", "preprocess": "zscore",
+              "source": {"path": f"s{i}.npz"}, "target": {"path": f"t{i}.npz"}} for i in range(2)]
+    js = tmp_path / "pairs.json"
+    js.write_text(json.dumps({"pairs": pairs}))
+    toml = tmp_path / "pairs.toml"
+    toml.write_text("".join(
+        f'[[pairs]]\nname = "{p["name"]}"\nfamily = "mine"\npreprocess = "zscore"\n'
+        f'source = {{ path = "{p["source"]["path"]}" }}\ntarget = {{ path = "{p["target"]["path"]}" }}\n\n'
+        for p in pairs))
+    return js, toml
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_build_from_spec_file(runner, tmp_path, spec_files, which):
+    store = tmp_path / f"u{which}.sqlite"
+    res = runner.invoke(cli, ["store", "build", "--spec", str(spec_files[which]), "--store", str(store),
+                              "--methods", "no_adapt,sa", "--quiet", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["pairs_with_work"] == 2 and summary["outcomes_added"] == 2 * 2 * 2
+    res = runner.invoke(cli, ["store", "stats", "--store", str(store), "--json"])
+    stats = json.loads(res.stdout)
+    for key in ("n_pairs", "n_outcomes", "n_families", "methods", "base_estimators", "n_failed", "schema_version"):
+        assert key in stats
+    assert stats["n_pairs"] == 2 and stats["families"] == {"mine": 2} and stats["kshot_k"] == [1, 3, 5, 10]
+
+
+def test_export_import_cli(runner, tmp_path, spec_files):
+    a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    assert runner.invoke(cli, ["store", "build", "--spec", str(spec_files[0]), "--store", str(a),
+                               "--methods", "no_adapt", "--quiet"]).exit_code == 0
+    for ext in (".jsonl", ".parquet"):
+        out = tmp_path / f"r{ext}"
+        assert runner.invoke(cli, ["store", "export", "--store", str(a), "-o", str(out)]).exit_code == 0
+        res = runner.invoke(cli, ["store", "import", str(out), "--store", str(b)])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["store", "stats", "--store", str(b), "--json"])
+    assert json.loads(res.stdout)["n_pairs"] == 2  # the second import added nothing
+
+
+def test_store_path_uses_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSFERABILITY_STORE", str(tmp_path / "env.sqlite"))
+    res = runner.invoke(cli, ["store", "path"])
+    assert res.exit_code == 0 and res.stdout.strip() == str(tmp_path / "env.sqlite")
+
+
+@pytest.mark.parametrize("args, match", [
+    (["store", "build", "--store", "{tmp}/x.sqlite"], "exactly one of --recipe or --spec"),
+    (["store", "build", "--recipe", "default", "--store", "{tmp}/x.sqlite"], "--data-dir"),
+    (["store", "build", "--recipe", "real", "--data-dir", "{tmp}/nope", "--store", "{tmp}/x.sqlite"], "not a directory"),
+    (["store", "build", "--spec", "{tmp}/missing.json", "--store", "{tmp}/x.sqlite"], "spec file not found"),
+    (["store", "build", "--spec", "{tmp}/broken.json", "--store", "{tmp}/x.sqlite"], "cannot parse spec file"),
+    (["store", "build", "--recipe", "generated", "--methods", "nope", "--store", "{tmp}/x.sqlite"], "unknown method"),
+    (["store", "build", "--recipe", "generated", "--store", "{tmp}/no/dir/x.sqlite"], "no such directory"),
+    (["store", "stats", "--store", "{tmp}/missing.sqlite"], "no meta store"),
+    (["store", "import", "{tmp}/missing.jsonl", "--store", "{tmp}/x.sqlite"], "file not found"),
+    (["store", "import", "{tmp}/broken.json", "--store", "{tmp}/x.sqlite"], "not a JSON record"),
+    (["store", "export", "--store", "{tmp}/missing.sqlite", "-o", "{tmp}/o.jsonl"], "no meta store"),
+])
+def test_store_cli_errors(runner, tmp_path, args, match):
+    (tmp_path / "broken.json").write_text("{not json")
+    res = runner.invoke(cli, [a.format(tmp=tmp_path) for a in args])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0], res.stderr
