@@ -7,6 +7,8 @@ re-create it from the spec alone (no arrays travel):
   "target": {"path": ...}}``; either side may add ``"max_rows": N`` (stratified subsample),
   ``"classes": [...]`` (keep only these classes) and ``"seed"``; relative paths are resolved
   against ``data_dir``;
+- either form may add ``"max_features": k``: after preprocessing, both domains are projected on
+  the top-k principal axes of the pooled features (no labels involved);
 - generated: ``{"name", "family", "preprocess", "generator": {"kind": "covariate_shift", "base":
   "digits", "level": 0.6, "seed": 3, "transform": null}}`` (see
   :mod:`transferability.datasets._shifts`).
@@ -120,7 +122,21 @@ def materialize(spec: dict, data_dir: str | None = None):
         if Xs.shape[1] != Xt.shape[1]:
             raise InputError(f"pair '{spec.get('name')}': source has {Xs.shape[1]} features, target {Xt.shape[1]}")
     Xs, Xt = preprocess_pair(Xs, Xt, spec.get("preprocess", "none"))
+    k = spec.get("max_features")
+    if k is not None and Xs.shape[1] > int(k):
+        Xs, Xt = _pooled_pca(Xs, Xt, int(k))
+        prov_s = dict(prov_s, pca=int(k))
+        prov_t = dict(prov_t, pca=int(k))
     return np.asarray(Xs, dtype=np.float64), ys, np.asarray(Xt, dtype=np.float64), yt, prov_s, prov_t
+
+
+def _pooled_pca(Xs, Xt, k):
+    """Project both domains on the top-``k`` principal axes of the pooled features (unsupervised:
+    no label is used), so that methods whose cost grows as d³ stay affordable on d = 4096."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=k, svd_solver="full").fit(np.vstack([Xs, Xt]))
+    return pca.transform(Xs), pca.transform(Xt)
 
 
 def _check_spec(spec, i):
