@@ -1,0 +1,211 @@
+"""Tests of the evaluation runner and the k-shot baselines."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from transferability.methods import (
+    BaseAdapter, EvaluationReport, MethodResult, NoAdapt, evaluate_methods, kshot_baseline,
+)
+from transferability.methods import _registry
+from transferability.utils.validation import InputError
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+class _AlwaysFails(BaseAdapter):
+    """A throwaway method whose fit raises a multi-line error."""
+
+    def __init__(self, *, base_estimator="1nn", random_state=None):
+        self.base_estimator = base_estimator
+        self.random_state = random_state
+
+    def _fit(self, Xs, ys, Xt, random_state):
+        raise np.linalg.LinAlgError("Singular matrix\nsecond line that must not appear")
+
+    def _predict(self, X):  # pragma: no cover - never fitted
+        raise AssertionError
+
+
+@pytest.fixture
+def small_registry(monkeypatch):
+    """A registry holding only no_adapt and the failing method (restored after the test)."""
+    monkeypatch.setattr(_registry, "METHODS", {"no_adapt": NoAdapt, "_always_fails": _AlwaysFails})
+    _AlwaysFails.name = "_always_fails"
+    return _registry.METHODS
+
+
+def _toy_pair(seed=0, labels=("a", "b", "c")):
+    rng = np.random.RandomState(seed)
+    centers = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    Xs = np.vstack([c + rng.randn(20, 2) for c in centers])
+    Xt = np.vstack([c + 0.5 + rng.randn(20, 2) for c in centers])
+    ys = np.repeat(np.asarray(labels), 20)
+    return Xs, ys, Xt, ys.copy()
+
+
+# --- k-shot baseline -------------------------------------------------------------------------
+
+def _kshot_toy():
+    # class "a": two points, 0 and 10.2; class "b": three identical points at 10;
+    # class "c": a single point at 50 (used for training only, never tested).
+    X = np.array([[0.0], [10.2], [10.0], [10.0], [10.0], [50.0]])
+    y = np.array(["a", "a", "b", "b", "b", "c"])
+    return X, y
+
+
+def test_kshot_hand_checked_k1():
+    # k=1: "a" keeps one point for training, the other is tested. Whichever is drawn, the tested
+    # "a" point is nearer to the "b" training point at 10 (0 -> 10 vs 10.2; 10.2 -> 0.2 vs 10.2):
+    # wrong. The two tested "b" points (at 10) are right. "c" is only trained on. 2 of 3 correct.
+    X, y = _kshot_toy()
+    assert_allclose(kshot_baseline(X, y, 1, random_state=0), 2 / 3)
+    assert_allclose(kshot_baseline(X, y, 1, random_state=123, n_draws=7), 2 / 3)
+
+
+def test_kshot_hand_checked_small_classes():
+    # k=3: every class has <= 3 samples, so each gives all but one ("a": 1, "b": 2) and the
+    # single "c" sample trains only. Tested: one "a" (wrong, as above) and one "b" (right).
+    X, y = _kshot_toy()
+    assert_allclose(kshot_baseline(X, y, 3), 0.5)
+    assert_allclose(kshot_baseline(X, y, 10), 0.5)
+
+
+def test_kshot_no_test_sample_left_is_nan():
+    X = np.array([[0.0], [1.0], [2.0]])
+    y = np.array([0, 1, 2])
+    assert math.isnan(kshot_baseline(X, y, 1))
+
+
+def test_kshot_single_class_training_set_predicts_that_class():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array(["only"] * 4)
+    assert_allclose(kshot_baseline(X, y, 2), 1.0)
+
+
+def test_kshot_deterministic_and_labels_as_strings():
+    Xs, ys, Xt, yt = _toy_pair()
+    rng = np.random.RandomState(1)
+    Xt = Xt + 2.5 * rng.randn(*Xt.shape)  # overlapping classes: accuracy depends on the draw
+    y_int = np.repeat([3, 7, 11], 20)
+    # the draws visit classes in sorted order: keep the string labels in the same order
+    y_str = np.array([f"class-{v:02d}" for v in y_int])
+    for k in (1, 3, 5):
+        a = kshot_baseline(Xt, y_int, k, random_state=5)
+        assert a == kshot_baseline(Xt, y_int, k, random_state=5)
+        assert a == kshot_baseline(Xt, y_str, k, random_state=5)
+        assert 0.0 <= a <= 1.0
+    for base in ("logreg", "linear_svm"):
+        assert 0.0 <= kshot_baseline(Xt, y_str, 3, base_estimator=base) <= 1.0
+
+
+def test_kshot_rejects_bad_k():
+    X, y = _kshot_toy()
+    with pytest.raises(InputError, match="positive integer"):
+        kshot_baseline(X, y, 0)
+    with pytest.raises(InputError, match="labels for"):
+        kshot_baseline(X, y[:-1], 1)
+
+
+# --- evaluate_methods ------------------------------------------------------------------------
+
+def test_failure_is_isolated(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    report = evaluate_methods(Xs, ys, Xt, yt, methods=["_always_fails", "no_adapt"], kshot=())
+    assert isinstance(report, EvaluationReport)
+    failed, ok = report.results
+    assert isinstance(failed, MethodResult)
+    assert failed.status == "failed" and failed.target_accuracy is None
+    assert failed.error == "LinAlgError: Singular matrix"
+    assert failed.runtime_s >= 0.0
+    assert ok.status == "ok" and ok.error is None
+    assert 0.0 <= ok.target_accuracy <= 1.0
+
+
+def test_all_runs_every_registered_method(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    report = evaluate_methods(Xs, ys, Xt, yt, methods="all", kshot=(1,))
+    assert [r.method for r in report.results] == ["no_adapt", "_always_fails"]
+    assert report.effect_scores() == {"no_adapt": 1.0, "_always_fails": None}
+
+
+def test_json_contract(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    report = evaluate_methods(Xs, ys, Xt, yt, methods="all", base_estimator="logreg",
+                              method_params={"no_adapt": {"random_state": 3}}, kshot=(1, 3))
+    d = json.loads(json.dumps(report.to_dict()))
+    assert set(d) == {"results", "kshot"}
+    assert set(d["kshot"]) == {"1", "3"}
+    for row in d["results"]:
+        assert set(row) == {"method", "target_accuracy", "runtime_s", "status", "error",
+                            "base_estimator", "params"}
+        assert row["base_estimator"] == "logreg"
+    assert d["results"][0]["params"] == {"random_state": 3}
+    assert d["results"][1]["target_accuracy"] is None and d["results"][1]["status"] == "failed"
+
+
+def test_deterministic_and_label_types(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    Xt = Xt + np.random.RandomState(2).randn(*Xt.shape) * 2.0
+    codes = {"a": 10, "b": 20, "c": 30}
+    ys_int = np.array([codes[v] for v in ys])
+    yt_int = np.array([codes[v] for v in yt])
+
+    def strip(report):
+        d = report.to_dict()
+        for row in d["results"]:
+            row.pop("runtime_s")
+        return d
+
+    r1 = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1, 3, 5, 10))
+    r2 = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1, 3, 5, 10))
+    r3 = evaluate_methods(Xs, ys_int, Xt, yt_int, methods=["no_adapt"], kshot=(1, 3, 5, 10))
+    assert strip(r1) == strip(r2) == strip(r3)
+    acc = r1.accuracy("no_adapt")
+    assert 0.0 < acc < 1.0
+    assert all(0.0 <= v <= 1.0 for v in r1.kshot.values())
+
+
+def test_bad_inputs(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    with pytest.raises(InputError, match="unknown method"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_such_method"])
+    with pytest.raises(InputError, match="not evaluated"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], method_params={"_always_fails": {}})
+    with pytest.raises(InputError, match="labels for"):
+        evaluate_methods(Xs, ys, Xt, yt[:-1], methods=["no_adapt"])
+    with pytest.raises(InputError, match="features"):
+        evaluate_methods(Xs, ys, Xt[:, :1], yt, methods=["no_adapt"])
+
+
+def test_bad_params_are_a_failed_row(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    report = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"],
+                              method_params={"no_adapt": {"no_such_param": 1}}, kshot=())
+    assert report.results[0].status == "failed"
+    assert "no_such_param" in report.results[0].error
+
+
+def test_progress_goes_to_stderr(small_registry, capsys):
+    Xs, ys, Xt, yt = _toy_pair()
+    evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,), progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+
+
+def test_office_caltech_no_adapt_reproduces_published_nn():
+    """1-NN after sum-zscore, C->A: the JDA paper's NN entry 23.70 (227 of 958 correct)."""
+    if not DATA.is_dir():
+        pytest.skip("benchmark data folder ../shared/data is absent")
+    from transferability.datasets import load_domain, preprocess_pair
+
+    src = load_domain(DATA / "office_caltech10_surf" / "Caltech10_SURF_L10.mat")
+    tgt = load_domain(DATA / "office_caltech10_surf" / "amazon_SURF_L10.mat")
+    Xs, Xt = preprocess_pair(src.X, tgt.X, "sum-zscore")
+    report = evaluate_methods(Xs, src.y, Xt, tgt.y, methods=["no_adapt"], kshot=(1, 3))
+    assert_allclose(report.accuracy("no_adapt"), 227 / 958)
+    assert report.kshot[1] < report.kshot[3] <= 1.0

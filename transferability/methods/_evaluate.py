@@ -1,0 +1,363 @@
+"""Run the method library on one pair and measure outcomes; the k-shot baselines.
+
+:func:`evaluate_methods` fits every requested method on a labelled source and an unlabelled
+target, predicts the target, and scores the predictions against the target labels. The target
+labels are used **only for scoring** (they are never passed to a method). A method that raises
+(singular matrix, solver failure, out of memory...) is recorded with ``status="failed"`` and a
+one-line reason; the other methods still run.
+
+:func:`kshot_baseline` is DESIGN.md's *k-shot baseline*: the mean target accuracy of the base
+estimator trained only on ``k`` labelled target samples per class (``n_draws`` random draws,
+each tested on the remaining target samples).
+
+Examples
+--------
+>>> import numpy as np
+>>> from transferability.methods import evaluate_methods
+>>> rng = np.random.RandomState(0)
+>>> Xs = np.r_[rng.randn(30, 2), rng.randn(30, 2) + 4]; ys = np.repeat(["a", "b"], 30)
+>>> Xt = Xs + 0.5; yt = ys
+>>> report = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,))
+>>> report.results[0].status, 0.0 <= report.results[0].target_accuracy <= 1.0
+('ok', True)
+>>> sorted(report.to_dict())
+['kshot', 'results']
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ..utils.validation import InputError, check_domain, check_labels, check_pair
+from ._base import make_base_estimator
+from ._registry import available_methods, get_method
+
+__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline"]
+
+DEFAULT_KSHOT = (1, 3, 5, 10)
+
+
+@dataclass
+class MethodResult:
+    """The outcome of one (method, base estimator) on one pair.
+
+    Attributes
+    ----------
+    method : str
+        Registry name of the method.
+    base_estimator : str
+        Name of the base estimator (``"1nn"``, ``"logreg"``, ``"linear_svm"``) or the ``repr``
+        of an estimator object.
+    params : dict
+        The method's parameters as instantiated (``get_params(deep=False)`` without
+        ``base_estimator``), JSON-safe; the requested parameters if instantiation failed.
+    target_accuracy : float or None
+        Fraction of target samples predicted correctly, in [0, 1]; ``None`` if the method failed.
+    runtime_s : float
+        Wall-clock seconds of fit + predict (also when it failed: time until the failure).
+    status : {"ok", "failed"}
+    error : str or None
+        One-line reason (``"ExceptionType: message"``) when ``status == "failed"``.
+    """
+
+    method: str
+    base_estimator: str
+    params: dict
+    target_accuracy: float | None
+    runtime_s: float
+    status: str = "ok"
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "target_accuracy": self.target_accuracy,
+            "runtime_s": self.runtime_s,
+            "status": self.status,
+            "error": self.error,
+            "base_estimator": self.base_estimator,
+            "params": dict(self.params),
+        }
+
+
+@dataclass
+class EvaluationReport:
+    """Outcomes of the method library on one pair, plus the k-shot baselines.
+
+    Attributes
+    ----------
+    results : list of MethodResult
+        One entry per requested method, in the order requested.
+    kshot : dict of int -> float
+        ``k`` -> k-shot baseline accuracy in [0, 1] (``nan`` if no target sample was left to
+        test on; see :func:`kshot_baseline`).
+
+    Notes
+    -----
+    :meth:`to_dict` is the JSON contract of ``transferability evaluate --json``::
+
+        {"results": [{"method", "target_accuracy", "runtime_s", "status", "error",
+                      "base_estimator", "params"}, ...],
+         "kshot": {"1": acc, "3": acc, ...}}
+
+    with ``target_accuracy`` ``null`` for failed methods and ``kshot`` keyed by strings.
+    """
+
+    results: list = field(default_factory=list)
+    kshot: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON-ready dictionary (see Notes); ``nan`` k-shot values become ``None``."""
+        return {
+            "results": [r.to_dict() for r in self.results],
+            "kshot": {str(k): (None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
+                      for k, v in self.kshot.items()},
+        }
+
+    def accuracy(self, method: str) -> float | None:
+        """Target accuracy of ``method`` (``None`` if it failed or was not run)."""
+        for r in self.results:
+            if r.method == method:
+                return r.target_accuracy
+        return None
+
+    def effect_scores(self, baseline: str = "no_adapt") -> dict:
+        """``method -> acc(method) / acc(baseline)`` (DESIGN.md's effect score).
+
+        Methods that failed map to ``None``; empty if the baseline did not run, failed, or has
+        accuracy 0.
+        """
+        base = self.accuracy(baseline)
+        if not base:
+            return {}
+        return {r.method: (None if r.target_accuracy is None else r.target_accuracy / base)
+                for r in self.results}
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    text = msg[0] if msg else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _estimator_name(base_estimator) -> str:
+    return base_estimator if isinstance(base_estimator, str) else repr(base_estimator)
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _params_of(estimator, requested: dict) -> dict:
+    try:
+        params = estimator.get_params(deep=False)
+    except Exception:  # pragma: no cover - every BaseAdapter has get_params
+        params = dict(requested)
+    params.pop("base_estimator", None)
+    return {k: _json_safe(v) for k, v in sorted(params.items())}
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, random_state=0) -> float:
+    """Mean target accuracy of the base estimator trained on ``k`` labelled target samples per class.
+
+    For each of ``n_draws`` draws, ``k`` samples of every target class are drawn without
+    replacement (the training set); the base estimator is trained on them and tested on all
+    the other target samples. The result is the mean of the ``n_draws`` test accuracies.
+
+    Small classes: a class with ``n_c <= k`` samples contributes ``n_c - 1`` training samples
+    (all but one, so it is still tested), and a class with a single sample contributes that
+    sample to training (nothing left to test). If the training set holds a single class, every
+    test sample is predicted as that class. A draw that leaves no test sample at all is skipped;
+    if every draw is skipped the result is ``nan``.
+
+    Parameters
+    ----------
+    X_target : array-like of shape (n_samples, n_features)
+    y_target : array-like of shape (n_samples,)
+        Target labels of any type (strings included).
+    k : int
+        Labelled samples per class, ``k >= 1``.
+    base_estimator : str or estimator, default="1nn"
+        See :func:`~transferability.methods.make_base_estimator`.
+    n_draws : int, default=5
+        Random draws averaged (DESIGN.md: 5).
+    random_state : int, RandomState or None, default=0
+        Seeds the draws (classes are visited in sorted order, so the result is deterministic
+        given ``random_state``) and the base estimator.
+
+    Returns
+    -------
+    float
+        Mean accuracy in [0, 1], or ``nan`` (see above).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
+    >>> y = np.array(["a", "a", "a", "b", "b", "b"])
+    >>> kshot_baseline(X, y, 1)
+    1.0
+    """
+    X = check_domain(X_target, name="target", min_samples=1)
+    y = check_labels(y_target, X.shape[0], name="target labels")
+    if int(k) != k or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+    if int(n_draws) != n_draws or n_draws < 1:
+        raise InputError(f"n_draws must be a positive integer, got {n_draws!r}")
+    k, n_draws = int(k), int(n_draws)
+    rng = check_random_state(random_state)
+    classes, codes = np.unique(y, return_inverse=True)
+    members = [np.flatnonzero(codes == c) for c in range(len(classes))]
+    scores = []
+    for _ in range(n_draws):
+        train_parts = []
+        for idx in members:
+            n_c = idx.size
+            take = k if n_c > k else max(n_c - 1, 1)
+            train_parts.append(rng.choice(idx, size=take, replace=False))
+        train = np.sort(np.concatenate(train_parts))
+        test_mask = np.ones(X.shape[0], dtype=bool)
+        test_mask[train] = False
+        if not test_mask.any():
+            continue
+        y_train = codes[train]
+        if np.unique(y_train).size == 1:
+            pred = np.full(int(test_mask.sum()), y_train[0])
+        else:
+            est = make_base_estimator(base_estimator, random_state=rng.randint(np.iinfo(np.int32).max))
+            est.fit(X[train], y_train)
+            pred = np.asarray(est.predict(X[test_mask]))
+        scores.append(float(np.mean(pred == codes[test_mask])))
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", base_estimator="1nn",
+                     method_params=None, kshot=DEFAULT_KSHOT, random_state=0,
+                     progress=False) -> EvaluationReport:
+    """Run methods on a pair, time them and score them on the target; add the k-shot baselines.
+
+    Every method is instantiated as ``get_method(name, base_estimator=..., random_state=...,
+    **method_params[name])``, fitted with ``fit_domains(X_source, y_source, X_target)`` and
+    asked to ``predict(X_target)``. Its outcome is
+
+    .. math:: \\mathrm{acc}_T = \\frac{1}{n_t} \\sum_i [\\hat y_i = y_i^{t}],
+
+    and ``runtime_s`` is the wall-clock time of fit + predict. ``y_target`` is only used for
+    this score and for the k-shot baselines.
+
+    Parameters
+    ----------
+    X_source : array-like of shape (n_source, n_features)
+    y_source : array-like of shape (n_source,)
+    X_target : array-like of shape (n_target, n_features)
+    y_target : array-like of shape (n_target,)
+        Used only for scoring.
+    methods : "all" or list of str, default="all"
+        ``"all"``: every registered method (:func:`available_methods`), in registration order.
+    base_estimator : str or estimator, default="1nn"
+        Passed to every method (a ``base_estimator`` in ``method_params[name]`` wins).
+    method_params : dict of str -> dict or None, default=None
+        Extra parameters per method name.
+    kshot : iterable of int, default=(1, 3, 5, 10)
+        ``k`` values of the k-shot baselines (empty: none), computed with ``base_estimator``,
+        5 draws and ``random_state``.
+    random_state : int or None, default=0
+        Passed to every method (unless set in ``method_params``) and to the k-shot draws.
+    progress : bool, default=False
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    EvaluationReport
+
+    Raises
+    ------
+    InputError
+        Invalid arrays, mismatched lengths or feature counts, an unknown method name, or
+        ``method_params`` naming a method that is not requested.
+    """
+    Xs, Xt = check_pair(X_source, X_target, min_samples=1)
+    ys = check_labels(y_source, Xs.shape[0], name="source labels")
+    yt = check_labels(y_target, Xt.shape[0], name="target labels")
+    registered = available_methods()
+    if isinstance(methods, str):
+        if methods != "all":
+            methods = [methods]
+        else:
+            methods = registered
+    methods = list(methods)
+    unknown = [m for m in methods if m not in registered]
+    if unknown:
+        raise InputError(
+            f"unknown method(s) {', '.join(map(repr, unknown))}; available: {', '.join(registered)}"
+        )
+    method_params = dict(method_params or {})
+    stray = [m for m in method_params if m not in methods]
+    if stray:
+        raise InputError(f"method_params names method(s) not evaluated: {', '.join(stray)}")
+    kshot = [int(k) for k in (kshot or ())]
+
+    bar = _progress(len(methods) + len(kshot), progress, "evaluate")
+    report = EvaluationReport()
+    try:
+        for name in methods:
+            params = {"base_estimator": base_estimator, "random_state": random_state}
+            params.update(method_params.get(name, {}))
+            est_name = _estimator_name(params["base_estimator"])
+            requested = {k: _json_safe(v) for k, v in params.items() if k != "base_estimator"}
+            if bar is not None:
+                bar.set_postfix_str(name)
+            start = time.perf_counter()
+            try:
+                est = get_method(name, **params)
+                requested = _params_of(est, requested)
+                est.fit_domains(Xs, ys, Xt)
+                pred = np.asarray(est.predict(Xt))
+                elapsed = time.perf_counter() - start
+                if pred.shape != yt.shape:
+                    raise RuntimeError(
+                        f"predict returned shape {pred.shape} for {yt.shape[0]} target samples")
+                # object comparison: elementwise Python equality, safe across label dtypes
+                acc = float(np.mean(pred.astype(object) == yt.astype(object)))
+                report.results.append(MethodResult(name, est_name, requested, acc, elapsed))
+            except Exception as exc:  # isolate failures: record and go on
+                elapsed = time.perf_counter() - start
+                report.results.append(MethodResult(name, est_name, requested, None, elapsed,
+                                                   status="failed", error=_one_line(exc)))
+            if bar is not None:
+                bar.update(1)
+        for k in kshot:
+            if bar is not None:
+                bar.set_postfix_str(f"{k}-shot")
+            report.kshot[k] = kshot_baseline(Xt, yt, k, base_estimator=base_estimator,
+                                             random_state=random_state)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
