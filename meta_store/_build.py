@@ -135,7 +135,8 @@ def _pooled_pca(Xs, Xt, k):
     no label is used), so that methods whose cost grows as d³ stay affordable on d = 4096."""
     from sklearn.decomposition import PCA
 
-    pca = PCA(n_components=k, svd_solver="full").fit(np.vstack([Xs, Xt]))
+    Z = np.vstack([Xs, Xt])
+    pca = PCA(n_components=min(k, Z.shape[0], Z.shape[1]), svd_solver="full").fit(Z)
     return pca.transform(Xs), pca.transform(Xt)
 
 
@@ -194,7 +195,8 @@ def _pair_identity(spec, data_dir):
 def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
     """For each spec, what is missing in ``store``: ``[(spec, todo)]`` with ``todo`` =
     ``{"features": bool, "outcomes": [(method, base_estimator)], "kshot": [(base, k)]}``;
-    pairs with nothing missing are left out."""
+    pairs with nothing missing are left out. Returns ``(work, failed)``: a spec that cannot be
+    made (missing file, bad parameters) is listed in ``failed`` with its reason, not fatal."""
     done = store.done_keys()
     have_pairs = store.pair_keys()
     have_kshot = set(store.query(
@@ -202,9 +204,13 @@ def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
         (config["seed"],)))
     params = {m: canonical_params(effective_params(m, config["method_params"].get(m, {})))
               for m in config["methods"]}
-    work = []
+    work, failed = [], []
     for spec in specs:
-        key = _pair_identity(spec, data_dir)
+        try:
+            key = _pair_identity(spec, data_dir)
+        except Exception as exc:  # noqa: BLE001 - one bad spec must not stop the build
+            failed.append({"name": spec.get("name", "?"), "error": _one_line(exc)})
+            continue
         todo = {
             "features": key not in have_pairs,
             "outcomes": [(m, b) for m in config["methods"] for b in config["base_estimators"]
@@ -214,7 +220,7 @@ def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
         }
         if todo["features"] or todo["outcomes"] or todo["kshot"]:
             work.append((spec, todo))
-    return work
+    return work, failed
 
 
 def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
@@ -289,9 +295,9 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
         A progress bar with ETA on stderr.
     """
     t0 = time.perf_counter()
-    work = plan(store, specs, config, data_dir)
+    work, failed = plan(store, specs, config, data_dir)
     summary = {"pairs_in_spec": len(specs), "pairs_with_work": len(work), "outcomes_added": 0,
-               "pairs_failed": [], "backend": backend}
+               "pairs_failed": list(failed), "backend": backend}
     bar = None
     if progress and work:
         from tqdm.auto import tqdm
@@ -324,12 +330,16 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
     return summary
 
 
+def _one_line(exc) -> str:
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
 def _safe_run(spec, todo, config, data_dir):
     try:
         return spec, run_pair(spec, todo, config, data_dir), None
     except Exception as exc:  # noqa: BLE001 - one bad pair must not stop the build
-        msg = str(exc).splitlines()[0] if str(exc) else ""
-        return spec, None, f"{type(exc).__name__}: {msg}"
+        return spec, None, _one_line(exc)
 
 
 def _run_local(work, config, data_dir, n_jobs):
