@@ -267,3 +267,18 @@ def test_dask_backend_errors(tmp_path):
         with pytest.raises(StoreError.__mro__[1], match="cannot reach the Dask scheduler"):
             build(st, _gen_specs(1), BuildConfig.make(methods=["no_adapt"]), backend="dask",
                   scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+def test_default_recipe_pairs_are_all_distinct():
+    """Every generated pair of the default recipe differs from every other (a generator that
+    ignored its level would make pairs collide on their content key and vanish from the store)."""
+    from transferability.meta_store import default_recipe, fingerprint, materialize, pair_key
+
+    specs = [s for s in default_recipe() if "generator" in s]
+    keys = set()
+    for spec in specs:
+        Xs, ys, Xt, yt, _, _ = materialize(spec)
+        keys.add(pair_key(fingerprint(Xs, ys), fingerprint(Xt, yt), spec["preprocess"]))
+    assert len(keys) == len(specs) == 320
+    names = [s["name"] for s in default_recipe()]
+    assert len(set(names)) == len(names) == 410

@@ -3,6 +3,8 @@
 Each generator takes a base dataset (standardised features ``X``, labels ``y``), a severity
 ``level`` in [0, 1] (0: no shift, 1: severe) and a seed, splits the base data into two disjoint
 halves and draws the source from one and the target from the other, so no sample is in both.
+The selection-based shifts (covariate, label) draw at most half of each half, so that the
+selection probabilities, not the pool, decide which rows are drawn.
 
 - ``covariate_shift``: sample-selection bias along a random direction ``w``: a row enters the
   source with probability ∝ σ(−a·x·w) and the target with σ(+a·x·w), ``a = 4·level``.
@@ -69,6 +71,15 @@ def _draw(idx, p, n, rng):
     return np.sort(rng.choice(idx, size=n, replace=False, p=p))
 
 
+def _select(idx, p, n, rng):
+    """Biased draw for the selection-based shifts: at most half of the pool, so that the
+    selection probabilities decide which rows are drawn (taking the whole pool would make every
+    level the same pair)."""
+    n = min(n, len(idx) // 2)
+    p = p / p.sum()
+    return np.sort(rng.choice(idx, size=n, replace=False, p=p))
+
+
 def _random_rotation(d, angle, rng):
     A = rng.randn(d, d)
     A = (A - A.T) / 2.0
@@ -109,7 +120,7 @@ def _covariate(X, y, si, ti, level, rng, n_max, _):
     proj = X @ w
     ps = 1.0 / (1.0 + np.exp(a * proj[si]))
     pt = 1.0 / (1.0 + np.exp(-a * proj[ti]))
-    s, t = _draw(si, ps, n_max, rng), _draw(ti, pt, n_max, rng)
+    s, t = _select(si, ps, n_max, rng), _select(ti, pt, n_max, rng)
     return X[s], y[s], X[t], y[t]
 
 
@@ -120,8 +131,8 @@ def _label(X, y, si, ti, level, rng, n_max, _):
     prior = np.maximum(prior, 1e-3)
     counts = np.bincount(np.searchsorted(classes, y[ti]), minlength=len(classes))
     p = prior[np.searchsorted(classes, y[ti])] / np.maximum(counts[np.searchsorted(classes, y[ti])], 1)
-    s = _draw(si, np.ones(len(si)), n_max, rng)
-    t = _draw(ti, p, n_max, rng)
+    s = _select(si, np.ones(len(si)), n_max, rng)
+    t = _select(ti, p, n_max, rng)
     return X[s], y[s], X[t], y[t]
 
 
