@@ -154,7 +154,7 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
                               random_state=seed, progress=not quiet)
     out = report.to_dict()
     if record:
-        from transferability.meta_store import open_store, record_evaluation
+        from transferability.meta_store import fingerprint, open_store, record_evaluation
 
         with open_store(store_path) as st:
             rec = record_evaluation(
@@ -162,7 +162,8 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
                 name=f"{os.path.basename(source)}->{os.path.basename(target)}", family=family,
                 preprocess=preprocess, base_estimator=base_estimator, seed=seed,
                 source_provenance={"path": _absolute_spec(source)},
-                target_provenance={"path": _absolute_spec(target)})
+                target_provenance={"path": _absolute_spec(target)},
+                source_fingerprint=fingerprint(src.X, src.y), target_fingerprint=fingerprint(tgt.X, tgt.y))
             out["recorded"] = {"store": st.path, **rec}
     out.update(n_source=int(Xs.shape[0]), n_target=int(Xt.shape[0]), n_features=int(Xs.shape[1]),
                preprocess=preprocess, base_estimator=base_estimator)

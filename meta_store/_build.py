@@ -34,7 +34,7 @@ from transferability.utils.validation import InputError
 
 from ._store import MetaStore, canonical_params, fingerprint, pair_key
 
-__all__ = ["BuildConfig", "materialize", "plan", "run_pair", "build", "load_spec_file", "record_evaluation"]
+__all__ = ["BuildConfig", "materialize", "preprocess_key", "plan", "run_pair", "build", "load_spec_file", "record_evaluation"]
 
 DEFAULT_BASE_ESTIMATORS = ("1nn", "logreg")
 DEFAULT_KSHOT = (1, 3, 5, 10)
@@ -101,9 +101,22 @@ def _side(side: dict, data_dir: str | None, default_seed: int):
     return X[idx], y[idx], prov
 
 
+def preprocess_key(spec: dict) -> str:
+    """The preprocessing pipeline of a spec as stored in ``pairs.preprocess`` (part of the pair key)."""
+    key = spec.get("preprocess", "none")
+    if spec.get("max_features") is not None:
+        key += f"+pca{int(spec['max_features'])}"
+    return key
+
+
 def materialize(spec: dict, data_dir: str | None = None):
     """Create a pair from its spec; returns ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``
-    with the spec's preprocessing applied."""
+    with the spec's preprocessing applied.
+
+    Each provenance holds the ``fingerprint`` and ``shape`` of the domain **as drawn, before
+    preprocessing**:
+    the pair's identity is (raw source, raw target, preprocessing pipeline), which does not
+    depend on floating-point details of the preprocessing (thread counts, BLAS builds)."""
     from transferability.datasets import preprocess_pair
     from transferability.datasets._shifts import make_shift_pair
 
@@ -121,12 +134,12 @@ def materialize(spec: dict, data_dir: str | None = None):
         Xt, yt, prov_t = _side(spec["target"], data_dir, 1)
         if Xs.shape[1] != Xt.shape[1]:
             raise InputError(f"pair '{spec.get('name')}': source has {Xs.shape[1]} features, target {Xt.shape[1]}")
+    prov_s["fingerprint"], prov_s["shape"] = fingerprint(Xs, ys), list(Xs.shape)
+    prov_t["fingerprint"], prov_t["shape"] = fingerprint(Xt, yt), list(Xt.shape)
     Xs, Xt = preprocess_pair(Xs, Xt, spec.get("preprocess", "none"))
     k = spec.get("max_features")
     if k is not None and Xs.shape[1] > int(k):
         Xs, Xt = _pooled_pca(Xs, Xt, int(k))
-        prov_s = dict(prov_s, pca=int(k))
-        prov_t = dict(prov_t, pca=int(k))
     return np.asarray(Xs, dtype=np.float64), ys, np.asarray(Xt, dtype=np.float64), yt, prov_s, prov_t
 
 
@@ -135,9 +148,12 @@ def _pooled_pca(Xs, Xt, k):
     no label is used), so that methods whose cost grows as d³ stay affordable on d = 4096."""
     from sklearn.decomposition import PCA
 
+    from threadpoolctl import threadpool_limits
+
     Z = np.vstack([Xs, Xt])
-    pca = PCA(n_components=min(k, Z.shape[0], Z.shape[1]), svd_solver="full").fit(Z)
-    return pca.transform(Xs), pca.transform(Xt)
+    with threadpool_limits(limits=1):  # same bits whatever the caller's thread count
+        pca = PCA(n_components=min(k, Z.shape[0], Z.shape[1]), svd_solver="full").fit(Z)
+        return pca.transform(Xs), pca.transform(Xt)
 
 
 def _check_spec(spec, i):
@@ -187,9 +203,8 @@ def load_spec_file(path) -> list:
 
 # -- the grid ------------------------------------------------------------------------------------
 def _pair_identity(spec, data_dir):
-    Xs, ys, Xt, yt, prov_s, prov_t = materialize(spec, data_dir)
-    fs, ft = fingerprint(Xs, ys), fingerprint(Xt, yt)
-    return pair_key(fs, ft, spec.get("preprocess", "none"))
+    *_, prov_s, prov_t = materialize(spec, data_dir)
+    return pair_key(prov_s["fingerprint"], prov_t["fingerprint"], preprocess_key(spec))
 
 
 def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
@@ -253,10 +268,11 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
                   "accuracy": kshot_baseline(Xt, yt, k, base_estimator=b, n_draws=5, random_state=seed)}
                  for b, k in todo["kshot"]]
     return {
-        "name": spec["name"], "family": spec["family"], "preprocess": spec.get("preprocess", "none"),
+        "name": spec["name"], "family": spec["family"], "preprocess": preprocess_key(spec),
         "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
-        "source": {"fingerprint": fingerprint(Xs, ys), "shape": Xs.shape, "y": ys, "provenance": prov_s},
-        "target": {"fingerprint": fingerprint(Xt, yt), "shape": Xt.shape, "provenance": prov_t},
+        "source": {"fingerprint": prov_s.pop("fingerprint"), "shape": prov_s.pop("shape"), "y": ys,
+                   "provenance": prov_s},
+        "target": {"fingerprint": prov_t.pop("fingerprint"), "shape": prov_t.pop("shape"), "provenance": prov_t},
         "outcomes": outcomes, "kshot": kshot,
     }
 
@@ -372,10 +388,12 @@ def _run_dask(work, config, data_dir, scheduler):
 
 def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target, y_target, name, family,
                       preprocess, base_estimator, seed, source_provenance=None, target_provenance=None,
-                      n_draws=5) -> dict:
+                      source_fingerprint=None, target_fingerprint=None, n_draws=5) -> dict:
     """Record an :class:`~transferability.methods.EvaluationReport` (from ``evaluate``) in one
     transaction: the pair, its meta-features (from source features+labels and target features
-    only), every outcome and the k-shot baselines. Returns ``{"pair_id", "outcomes_added"}``."""
+    only), every outcome and the k-shot baselines. ``X_*`` are the arrays the methods saw; pass
+    ``*_fingerprint`` of the domains as loaded (before ``preprocess``) to key the pair like a
+    build does (default: fingerprints of ``X_*``). Returns ``{"pair_id", "outcomes_added"}``."""
     from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
 
     feats = compute_meta_features(X_source, y_source, X_target, random_state=seed)
@@ -390,9 +408,10 @@ def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target,
              for k, v in report.kshot.items()]
     pid, added = store.record_pair(
         name=name, family=family, preprocess=preprocess, feature_schema=FEATURE_SCHEMA_VERSION,
-        source={"fingerprint": fingerprint(X_source, y_source), "shape": X_source.shape, "y": y_source,
+        source={"fingerprint": source_fingerprint or fingerprint(X_source, y_source), "shape": X_source.shape,
+                "y": y_source,
                 "provenance": source_provenance or {}},
-        target={"fingerprint": fingerprint(X_target, y_target), "shape": X_target.shape,
+        target={"fingerprint": target_fingerprint or fingerprint(X_target, y_target), "shape": X_target.shape,
                 "provenance": target_provenance or {}},
         meta_features=feats, outcomes=outcomes, kshot=kshot)
     return {"pair_id": pid, "outcomes_added": added}

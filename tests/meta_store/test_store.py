@@ -226,6 +226,30 @@ def test_build_killed_with_sigkill_resumes_missing_work_only(tmp_path):
     assert after["n_pairs"] == 12 and after["n_outcomes"] == 12 * 3 * 2 and after["n_kshot"] == 12 * 2
 
 
+def test_pair_key_does_not_depend_on_thread_count(tmp_path, shared_data):
+    """The key is taken before preprocessing: a PCA-reduced pair keys the same with 1 or 2 BLAS
+    threads, so a resumed build recognises it (it did not when the key hashed PCA output)."""
+    from threadpoolctl import threadpool_limits
+
+    from transferability.meta_store._build import _pair_identity
+
+    spec = {"name": "d", "family": "f", "preprocess": "sum-zscore", "max_features": 64,
+            "source": {"path": "office_caltech10_decaf6/dslr_decaf.mat"},
+            "target": {"path": "office_caltech10_decaf6/webcam_decaf.mat"}}
+    keys = set()
+    for n in (1, 2):
+        with threadpool_limits(limits=n):
+            keys.add(_pair_identity(spec, str(shared_data)))
+    assert len(keys) == 1
+    with MetaStore(tmp_path / "p.sqlite") as st:
+        build(st, [spec], BuildConfig.make(methods=["no_adapt"], kshot=()), data_dir=str(shared_data),
+              progress=False)
+        again = build(st, [spec], BuildConfig.make(methods=["no_adapt"], kshot=()), data_dir=str(shared_data),
+                      progress=False)
+        assert again["pairs_with_work"] == 0
+        assert st.query("SELECT preprocess FROM pairs")[0][0] == "sum-zscore+pca64"
+
+
 def test_same_seed_same_records(tmp_path):
     cfg = BuildConfig.make(methods=FAST + ["sa"], kshot=(1, 3))
     recs = []
@@ -272,13 +296,13 @@ def test_dask_backend_errors(tmp_path):
 def test_default_recipe_pairs_are_all_distinct():
     """Every generated pair of the default recipe differs from every other (a generator that
     ignored its level would make pairs collide on their content key and vanish from the store)."""
-    from transferability.meta_store import default_recipe, fingerprint, materialize, pair_key
+    from transferability.meta_store import default_recipe, materialize, pair_key, preprocess_key
 
     specs = [s for s in default_recipe() if "generator" in s]
     keys = set()
     for spec in specs:
-        Xs, ys, Xt, yt, _, _ = materialize(spec)
-        keys.add(pair_key(fingerprint(Xs, ys), fingerprint(Xt, yt), spec["preprocess"]))
+        *_, ps, pt = materialize(spec)
+        keys.add(pair_key(ps["fingerprint"], pt["fingerprint"], preprocess_key(spec)))
     assert len(keys) == len(specs) == 320
     names = [s["name"] for s in default_recipe()]
     assert len(set(names)) == len(names) == 410
