@@ -183,8 +183,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="C->A only, 1 repeat, print only")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write docs")
     ap.add_argument("--threads", type=int, default=1,
-                    help="BLAS/OpenMP threads (default 1: on this shared machine 2 BLAS threads "
-                         "on busy cores made TCA on C->A take 8-13 s instead of 1.1 s)")
+                    help="BLAS/OpenMP threads (default 1: on this shared, loaded 2-core machine "
+                         "2 OpenBLAS threads made the methods 4-35x slower, e.g. TCA on C->A "
+                         "8-13 s instead of 0.24 s)")
     args = ap.parse_args(argv)
     # load every BLAS/OpenMP library first (numpy's and scipy's OpenBLAS, scikit-learn's OpenMP):
     # threadpool_limits only limits the libraries already loaded
@@ -277,7 +278,9 @@ def _main(args, threadpool_info):
       f"process on a machine shared with other jobs; median of {repeats} run(s) "
       f"(1 run when the first takes > {SLOW_S:g} s); total benchmark time {total / 60:.1f} min; "
       f"1-min load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end "
-      f"(2 = both cores busy)")
+      f"(2 = both cores busy); BLAS/OpenMP limited to {args.threads} thread(s) (`--threads`): "
+      "with 2 OpenBLAS threads on the loaded machine the same runs were 4-35x slower "
+      "(TCA C->A 8.1 s, JDA C->A 46.8 s)")
     w("- pairs: " + "; ".join(f"{p} (preprocess `{PAIRS[p][2]}`)" for p in pairs)
       + "; base estimator 1-NN; accuracy in % on all target samples; time = fit + predict")
     w("- TCA/JDA/BDA (ours and reference): k = 100, primal projection, lambda = 1.0 (C->A) / "
