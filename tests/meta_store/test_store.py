@@ -255,7 +255,7 @@ def test_same_seed_same_records(tmp_path):
     recs = []
     for name in ("a", "b"):
         with MetaStore(tmp_path / f"{name}.sqlite") as st:
-            build(st, _gen_specs(2, family="feature_transform") if False else _gen_specs(2), cfg, progress=False)
+            build(st, _gen_specs(2), cfg, progress=False)
             recs.append([comparable(r) for r in iter_records(st)])
     assert recs[0] == recs[1]
 
