@@ -16,6 +16,7 @@ from transferability.meta_store import (
     SCHEMA_VERSION, BuildConfig, MetaStore, StoreError, build, comparable, export_records,
     import_records, iter_records, read_records,
 )
+from transferability.meta import FEATURE_SCHEMA_VERSION
 from transferability.methods import METHODS, NoAdapt
 
 FAST = ["no_adapt", "coral"]
@@ -52,7 +53,7 @@ def test_build_records_everything_once(small_store):
     for rec in iter_records(small_store):
         for o in rec["outcomes"]:
             assert 0.0 <= o["target_accuracy"] <= 1.0 and o["status"] == "ok"
-        assert set(rec["meta_features"]) and rec["feature_schema"] == 1
+        assert set(rec["meta_features"]) and rec["feature_schema"] == FEATURE_SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("ext", [".jsonl", ".parquet"])

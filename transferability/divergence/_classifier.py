@@ -52,7 +52,15 @@ def _distance(err):
 
 
 def proxy_a_distance(X_source, X_target, *, max_samples=2000, n_folds=5, C=1.0, random_state=None):
-    """Proxy A-distance with a **linear** domain classifier (standardised L2 logistic regression).
+    """Proxy A-distance with a **linear** domain classifier (standardised L2 logistic regression,
+    solved by liblinear's trust-region Newton method).
+
+    liblinear rather than scikit-learn's default L-BFGS: when d is close to the number of rows
+    the domains are (nearly) linearly separable on the training folds and L-BFGS needs hundreds
+    of iterations. On 34 pairs of the default store's recipe plus two raw benchmark pairs,
+    liblinear took 8.6 s in all against 20.9 s (COIL 500 x 1024: 1.6 s against 6.5 s) and the
+    distance moved by at most 0.044 (small pairs, where one row is 0.02). liblinear also
+    penalises the intercept; on standardised, equal-sized domain samples it stays near 0.
 
     Parameters
     ----------
@@ -71,7 +79,7 @@ def proxy_a_distance(X_source, X_target, *, max_samples=2000, n_folds=5, C=1.0, 
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    est = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    est = make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="liblinear"))
     err, _ = domain_classifier_error(X_source, X_target, est, max_samples=max_samples,
                                      n_folds=n_folds, random_state=random_state)
     return _distance(err)
