@@ -92,8 +92,14 @@ class ByFamily(dict):
     def pick(self, family, task):
         return self[family]
 
-    def describe(self):
-        return ", ".join(f"{x} ({f})" for f, x in self.items())
+    def describe(self, tasks):
+        """The values used on ``tasks`` (our task keys), naming the families only when they differ."""
+        groups: dict = {}
+        for f in dict.fromkeys(TASKS[t][0] for t in tasks):
+            groups.setdefault(self[f], []).append(f)
+        if len(groups) == 1:
+            return str(next(iter(groups)))
+        return ", ".join(f"{x} ({', '.join(fs)})" for x, fs in groups.items())
 
 
 class ByTask(dict):
@@ -106,12 +112,18 @@ class ByTask(dict):
     def pick(self, family, task):
         return self.get(task, self.default)
 
-    def describe(self):
+    def describe(self, tasks):
+        """The values used on ``tasks`` (our task keys): the plain value when all use one, otherwise
+        each value with the tasks that use it."""
         groups: dict = {}
-        for t, x in self.items():
-            if x != self.default:
-                groups.setdefault(x, []).append(t)
-        return ", ".join(f"{x} ({' '.join(ts)})" for x, ts in groups.items()) + f", {self.default} elsewhere"
+        for t in tasks:
+            groups.setdefault(self.pick(None, t), []).append(t)
+        if len(groups) == 1:
+            return str(next(iter(groups)))
+        special = [f"{x} ({' '.join(ts)})" for x, ts in groups.items() if x != self.default]
+        if self.default in groups:
+            special.append(f"{self.default} elsewhere")
+        return ", ".join(special)
 
 
 VARIES = (ByFamily, ByTask)
@@ -149,8 +161,9 @@ JDA_PARAMS = {"n_components": 100, "lam": JDA_LAM, "kernel": "primal"}
 _OFFICE_MAP = {t: t for t in OFFICE_TASKS}
 #: Gong et al.'s per-pair subspace dimensions on Office-Caltech (their Ex_GFK.m), 20 elsewhere.
 GFK_DIMS = ByTask({t: GFK_PAPER_DIMS[frozenset(t.replace("->", ""))] for t in OFFICE_TASKS}, default=20)
-GFK_PAPER_NOTE = ("subspace dimension per Office-Caltech pair as in Gong et al.'s Ex_GFK.m "
-                  "(`GFK_PAPER_DIMS`), the library default 20 elsewhere; the table does not state it")
+GFK_PAPER_NOTE = ("the table does not state the subspace dimension: on Office-Caltech pairs Gong et "
+                  "al.'s per-pair value (their Ex_GFK.m, `GFK_PAPER_DIMS`), on other data the "
+                  "library default 20")
 
 
 def _meda_rows(tca_note="", jda_note="", coral_note=""):
@@ -616,7 +629,8 @@ def render(tables, results, data_dir, tasks_filter, quick, wall_s, n_jobs):
             shown = params_seen if params_seen is not None else cells[0][3]["params_requested"]
             shown = {k: v for k, v in shown.items()
                      if not isinstance(row.params.get(k), VARIES)}
-            varying = [f"{k} = {v.describe()}" for k, v in row.params.items() if isinstance(v, VARIES)]
+            varying = [f"{k} = {v.describe([table.tasks[x] for x in labels])}"
+                       for k, v in row.params.items() if isinstance(v, VARIES)]
             fixed = _params_text(shown)
             text = "; ".join(([fixed] if fixed not in ("", "—") or not varying else []) + varying)
             s(f"| {row.column} | `{row.method}` | {row.base} | {text} | "
