@@ -50,6 +50,7 @@ def stats_cmd(store_path, as_json):
                f"{100 * s['failed_fraction']:.2f}%), k-shot rows {s['n_kshot']}")
     click.echo(f"  methods: {', '.join(s['methods'])}")
     click.echo(f"  base estimators: {', '.join(s['base_estimators'])}")
+    click.echo(f"  feature schemas: {', '.join(str(v) for v in s['feature_schemas']) or '-'}")
     click.echo(f"  families ({s['n_families']}): " + ", ".join(f"{k} {v}" for k, v in s["families"].items()))
 
 
@@ -109,6 +110,10 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
                    f"{summary['outcomes_added']} outcomes added in {summary['seconds']:.1f} s -> {summary['store']}")
         for f in summary["pairs_failed"]:
             click.echo(f"  failed pair {f['name']}: {f['error']}", err=True)
+    if summary["pairs_other_feature_schema"]:
+        click.echo(f"note: {summary['pairs_other_feature_schema']} pairs in the store keep meta-features of "
+                   f"another feature schema than this build's ({summary['feature_schema']}); "
+                   "see `store stats`", err=True)
 
 
 @store_group.command("export")

@@ -343,6 +343,13 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
         if bar is not None:
             bar.close()
     summary["seconds"] = round(time.perf_counter() - t0, 3)
+    from transferability.meta import FEATURE_SCHEMA_VERSION
+
+    # pairs recorded earlier keep the meta-features they were computed with (a resumed build only
+    # adds outcomes to them): say how many are of another feature schema than this build's
+    summary["feature_schema"] = FEATURE_SCHEMA_VERSION
+    summary["pairs_other_feature_schema"] = store.query(
+        "SELECT COUNT(*) FROM pairs WHERE feature_schema != ?", (FEATURE_SCHEMA_VERSION,))[0][0]
     return summary
 
 

@@ -59,6 +59,28 @@ def test_export_import_cli(runner, tmp_path, spec_files):
     assert json.loads(res.stdout)["n_pairs"] == 2  # the second import added nothing
 
 
+def test_resumed_build_reports_pairs_of_another_feature_schema(runner, tmp_path, spec_files):
+    import sqlite3
+
+    from transferability.meta import FEATURE_SCHEMA_VERSION
+
+    store = tmp_path / "old.sqlite"
+    args = ["store", "build", "--spec", str(spec_files[0]), "--store", str(store), "--quiet"]
+    res = runner.invoke(cli, args + ["--methods", "no_adapt"])
+    assert res.exit_code == 0 and "note:" not in res.stderr
+    with sqlite3.connect(store) as con:  # as if recorded by an older release
+        con.execute("UPDATE pairs SET feature_schema = ? WHERE name = 'mine-0'", (FEATURE_SCHEMA_VERSION - 1,))
+    con.close()
+    res = runner.invoke(cli, args + ["--methods", "no_adapt,sa"])
+    assert res.exit_code == 0, res.output
+    assert f"note: 1 pairs in the store keep meta-features of another feature schema than this build's " \
+           f"({FEATURE_SCHEMA_VERSION})" in res.stderr
+    res = runner.invoke(cli, args + ["--methods", "no_adapt,sa", "--json"])
+    assert json.loads(res.stdout)["pairs_other_feature_schema"] == 1
+    res = runner.invoke(cli, ["store", "stats", "--store", str(store)])
+    assert f"feature schemas: {FEATURE_SCHEMA_VERSION - 1}, {FEATURE_SCHEMA_VERSION}" in res.stdout
+
+
 def test_store_path_uses_environment(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("TRANSFERABILITY_STORE", str(tmp_path / "env.sqlite"))
     res = runner.invoke(cli, ["store", "path"])
