@@ -86,6 +86,14 @@ def make_base(name):
     return name
 
 
+def _group_by_value(keys, value_of) -> dict:
+    """``{value: [key, ...]}`` over the distinct ``keys``, in first-seen order."""
+    groups: dict = {}
+    for k in dict.fromkeys(keys):
+        groups.setdefault(value_of(k), []).append(k)
+    return groups
+
+
 class ByFamily(dict):
     """A parameter value that depends on the task family (``{"office": 1.0, "digits": 0.1}``)."""
 
@@ -94,9 +102,7 @@ class ByFamily(dict):
 
     def describe(self, tasks):
         """The values used on ``tasks`` (our task keys), naming the families only when they differ."""
-        groups: dict = {}
-        for f in dict.fromkeys(TASKS[t][0] for t in tasks):
-            groups.setdefault(self[f], []).append(f)
+        groups = _group_by_value((TASKS[t][0] for t in tasks), self.__getitem__)
         if len(groups) == 1:
             return str(next(iter(groups)))
         return ", ".join(f"{x} ({', '.join(fs)})" for x, fs in groups.items())
@@ -115,9 +121,7 @@ class ByTask(dict):
     def describe(self, tasks):
         """The values used on ``tasks`` (our task keys): the plain value when all use one, otherwise
         each value with the tasks that use it."""
-        groups: dict = {}
-        for t in tasks:
-            groups.setdefault(self.pick(None, t), []).append(t)
+        groups = _group_by_value(tasks, lambda t: self.get(t, self.default))
         if len(groups) == 1:
             return str(next(iter(groups)))
         special = [f"{x} ({' '.join(ts)})" for x, ts in groups.items() if x != self.default]
