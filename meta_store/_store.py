@@ -16,7 +16,6 @@ Guarantees
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import sqlite3
@@ -25,6 +24,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from transferability._version import __version__
+from transferability.utils.identity import canonical_params, fingerprint, pair_key
 from transferability.utils.validation import InputError
 
 from ._schema import SCHEMA, SCHEMA_VERSION
@@ -40,27 +40,6 @@ class StoreError(InputError):
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def canonical_params(params) -> str:
-    """Parameters as canonical JSON (sorted keys, no spaces): part of an outcome's unique key."""
-    return json.dumps(params or {}, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def fingerprint(X, y=None) -> str:
-    """Content fingerprint of a domain: sha256 of its shape, float64 features and labels."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    h = hashlib.sha256()
-    h.update(repr(X.shape).encode())
-    h.update(X.tobytes())
-    if y is not None:
-        h.update(b"labels")
-        h.update("\x1f".join(map(str, np.asarray(y).tolist())).encode())
-    return h.hexdigest()
-
-
-def pair_key(source_fp: str, target_fp: str, preprocess: str) -> str:
-    return hashlib.sha256(f"{source_fp}|{target_fp}|{preprocess}".encode()).hexdigest()
 
 
 def _check_existing(path: str) -> None:

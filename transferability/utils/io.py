@@ -1,0 +1,75 @@
+"""Small I/O helpers shared by the library, the store and the command line: one-line error
+text, JSON coercion of numpy values, and atomic file writes."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+
+__all__ = ["one_line", "json_default", "json_safe", "atomic_write_text", "atomic_write_bytes"]
+
+
+def one_line(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"`` (or the type name alone)."""
+    msg = str(exc).strip().splitlines()
+    text = msg[0] if msg else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def json_default(o):
+    """``json.dumps(default=...)`` hook for numpy scalars and arrays."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def json_safe(value):
+    """``value`` with numpy scalars/arrays turned into Python ones and non-finite floats into
+    ``None`` (strict JSON has no NaN or Infinity)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and
+    ``os.replace``: readers see the old file or the new one, never a partial one, and a failed
+    write leaves no temporary file behind. Raises ``OSError`` (e.g. ``IsADirectoryError``)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:
+    """:func:`atomic_write_bytes` for text."""
+    atomic_write_bytes(path, text.encode(encoding))
