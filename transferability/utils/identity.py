@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-__all__ = ["fingerprint", "pair_key", "canonical_params"]
+__all__ = ["fingerprint", "pair_key", "canonical_params", "preprocess_key"]
 
 
 def canonical_params(params) -> str:
@@ -34,3 +34,12 @@ def fingerprint(X, y=None) -> str:
 def pair_key(source_fp: str, target_fp: str, preprocess: str) -> str:
     """Key of a pair: sha256 of (source fingerprint, target fingerprint, preprocessing key)."""
     return hashlib.sha256(f"{source_fp}|{target_fp}|{preprocess}".encode()).hexdigest()
+
+
+def preprocess_key(preprocess: str | None = None, max_features: int | None = None) -> str:
+    """The preprocessing pipeline as stored with a pair (part of its key): the recipe's name,
+    plus ``+pca{k}`` when both domains are projected on ``k`` pooled principal axes."""
+    key = preprocess or "none"
+    if max_features is not None:
+        key += f"+pca{int(max_features)}"
+    return key
