@@ -1,0 +1,263 @@
+"""Honest, group-held-out evaluation of the MetaTrans candidates.
+
+Two protocols: leave-one-family-out (``by="family"``) and leave-one-base-out (``by="base"``:
+no pair of the test base dataset, hence no variant of a test task, in training). In each outer
+fold every candidate is fit on the training groups only; the guarded policies' margins and the
+conformal quantiles come from :func:`~transferability.meta._metatrans.inner_calibration` on
+those training groups. Nothing is tuned on the test group.
+
+Metrics per test pair (aggregated per family, family-macro overall, and over pairs):
+
+- regret: best accuracy over the library - accuracy of the recommended method, in points;
+- negative transfer: the recommended method's accuracy < no_adapt's - 1 point;
+- top-1: the recommended method is one of the pair's best;
+- NDCG@3 with gains ``acc - min acc`` of the pair; Spearman rho of predicted scores vs accuracies;
+- effective-call accuracy: ``predicted effect > 1`` agrees with ``acc > acc_no_adapt`` (methods
+  other than no_adapt);
+- interval coverage: the 80 % interval holds the measured effect (methods other than no_adapt).
+
+Baselines: oracle, always no_adapt, random (expectation over a uniform pick) and the best fixed
+method (chosen on the training groups) as the ``fixed`` candidate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._metatrans import (
+    FixedDefault, KNNEffect, LGBMEffect, LGBMRank, group_macro_mean, guarded_pick, inner_calibration,
+)
+from ._table import TrainingTable
+
+__all__ = ["CANDIDATES", "evaluate_protocol", "pair_metrics", "summarize", "baseline_metrics", "NEG_POINTS",
+           "learning_curve"]
+
+CANDIDATES = ("fixed", "knn", "lgbm", "ranker", "guarded_knn", "guarded_lgbm")
+NEG_POINTS = 1.0
+METRICS = ("regret", "neg_transfer", "top1", "ndcg3", "spearman", "effective_acc", "coverage")
+
+
+def _ndcg3(scores, accuracy):
+    gains = accuracy - accuracy.min()
+    ideal = np.sort(gains)[::-1][:3]
+    disc = 1.0 / np.log2(np.arange(2, 5))
+    idcg = float(np.sum(ideal * disc[:len(ideal)]))
+    if idcg <= 0:
+        return 1.0
+    order = np.argsort(-scores, kind="stable")[:3]
+    return float(np.sum(gains[order] * disc[:len(order)]) / idcg)
+
+
+def _spearman(a, b):
+    from scipy.stats import spearmanr
+
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return np.nan
+    return float(spearmanr(a, b).statistic)
+
+
+def pair_metrics(accuracy, picks, scores=None, effects=None, lower=None, upper=None, *, no_adapt: int):
+    """Per-pair metric columns (dict name -> (n_pairs,) array; NaN where not defined)."""
+    n, m = accuracy.shape
+    rows = np.arange(n)
+    best = accuracy.max(axis=1)
+    chosen = accuracy[rows, picks]
+    out = {
+        "regret": 100.0 * (best - chosen),
+        "neg_transfer": (chosen < accuracy[:, no_adapt] - NEG_POINTS / 100.0).astype(float),
+        "top1": (chosen >= best - 1e-12).astype(float),
+    }
+    nan = np.full(n, np.nan)
+    out["ndcg3"] = nan.copy() if scores is None else np.array([_ndcg3(scores[i], accuracy[i]) for i in rows])
+    out["spearman"] = nan.copy() if scores is None else np.array([_spearman(scores[i], accuracy[i]) for i in rows])
+    others = [j for j in range(m) if j != no_adapt]
+    if effects is None:
+        out["effective_acc"] = nan.copy()
+    else:
+        actual = accuracy[:, others] > accuracy[:, [no_adapt]]
+        out["effective_acc"] = ((effects[:, others] > 0) == actual).mean(axis=1)
+    if lower is None:
+        out["coverage"] = nan.copy()
+    else:
+        a0 = np.maximum(accuracy, 0.01)
+        true = np.log(a0[:, others] / a0[:, [no_adapt]])
+        out["coverage"] = ((true >= lower[:, others] - 1e-12) & (true <= upper[:, others] + 1e-12)).mean(axis=1)
+    return out
+
+
+def baseline_metrics(accuracy, *, no_adapt: int):
+    """Oracle, always no_adapt and random (the expectation of a uniform pick), per pair."""
+    n, m = accuracy.shape
+    best = accuracy.max(axis=1)
+    na = accuracy[:, no_adapt]
+    nan = np.full(n, np.nan)
+    out = {
+        "oracle": {"regret": np.zeros(n), "neg_transfer": (best < na - 0.01).astype(float), "top1": np.ones(n)},
+        "no_adapt": pair_metrics(accuracy, np.full(n, no_adapt), no_adapt=no_adapt),
+        "random": {"regret": 100.0 * (best[:, None] - accuracy).mean(axis=1),
+                   "neg_transfer": (accuracy < na[:, None] - 0.01).mean(axis=1),
+                   "top1": (accuracy >= best[:, None] - 1e-12).mean(axis=1)},
+    }
+    for b in ("oracle", "random"):
+        for k in METRICS:
+            out[b].setdefault(k, nan.copy())
+    return out
+
+
+def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates=CANDIDATES):
+    """Run every candidate under leave-one-``by``-out; per-pair predictions and metrics.
+
+    Returns
+    -------
+    dict
+        ``by``, ``methods``, ``families`` and ``groups`` per pair, ``picks`` / ``scores`` /
+        ``effects`` / ``lower`` / ``upper`` per candidate, ``metrics`` (candidate or baseline
+        -> metric -> per-pair array), ``folds`` (per test group: the fixed default and the
+        guarded margins chosen on its training groups).
+    """
+    groups = table.groups(by)
+    n, m = table.accuracy.shape
+    j0 = table.methods.index("no_adapt")
+    store = {k: {c: np.full((n, m), np.nan) for c in candidates} for k in ("scores", "effects", "lower", "upper")}
+    picks = {c: np.zeros(n, dtype=int) for c in candidates}
+    folds = {}
+    for g in np.unique(groups):
+        test = groups == g
+        train = table.subset(~test)
+        Xt = table.X[test]
+        need_inner = any(c.startswith("guarded") or c in ("fixed", "knn", "lgbm") for c in candidates)
+        cal = inner_calibration(train, by, coverage=coverage) if need_inner else None
+        fixed = FixedDefault().fit(train, train.groups(by))
+        fitted = {"fixed": fixed}
+        if any("knn" in c for c in candidates):
+            fitted["knn"] = KNNEffect().fit(train)
+        if any("lgbm" in c for c in candidates):
+            fitted["lgbm"] = LGBMEffect().fit(train)
+        if "ranker" in candidates:
+            fitted["ranker"] = LGBMRank().fit(train)
+        fold = {"default": table.methods[fixed.default_], "n_train": train.n_pairs, "margins": {}}
+        for c in candidates:
+            base = c.replace("guarded_", "")
+            model = fitted[base]
+            if c == "ranker":
+                s = model.scores(Xt)
+                store["scores"][c][test] = s
+                picks[c][test] = np.argmax(s, axis=1)
+                continue
+            eff = model.predict(Xt)
+            qlo, qhi = cal["quantiles"][base]
+            store["effects"][c][test] = eff
+            store["lower"][c][test] = eff + qlo
+            store["upper"][c][test] = eff + qhi
+            if c == "fixed":
+                s = model.scores(Xt)
+                p = np.full(len(Xt), fixed.default_)
+            elif c.startswith("guarded_"):
+                margin = cal["margins"][base]
+                fold["margins"][base] = margin
+                p = guarded_pick(eff, fixed.default_, margin)
+                s = eff.copy()
+                s[np.arange(len(p)), p] = np.inf
+            else:
+                s = eff
+                p = np.argmax(eff, axis=1)
+            store["scores"][c][test] = s
+            picks[c][test] = p
+        folds[str(g)] = fold
+    metrics = {}
+    for c in candidates:
+        eff = None if c == "ranker" else store["effects"][c]
+        metrics[c] = pair_metrics(table.accuracy, picks[c], scores=store["scores"][c], effects=eff,
+                                  lower=None if eff is None else store["lower"][c],
+                                  upper=None if eff is None else store["upper"][c], no_adapt=j0)
+    metrics.update(baseline_metrics(table.accuracy, no_adapt=j0))
+    return {"by": by, "methods": list(table.methods), "families": table.families, "groups": groups,
+            "picks": picks, **store, "metrics": metrics, "folds": folds, "base_estimator": table.base_estimator}
+
+
+def summarize(result, *, per="family"):
+    """Aggregate per-pair metrics: ``overall`` (macro over ``per``), ``pairs`` (mean), and per group.
+
+    90th-percentile regret is over pairs (``regret_p90``).
+    """
+    labels = result["families"] if per == "family" else result["groups"]
+    out = {}
+    for name, cols in result["metrics"].items():
+        entry = {"overall": {}, "pairs": {}, "groups": {}}
+        for k, v in cols.items():
+            ok = ~np.isnan(v)
+            if not ok.any():
+                entry["overall"][k] = entry["pairs"][k] = None
+                continue
+            entry["pairs"][k] = float(np.mean(v[ok]))
+            per_group = {str(g): float(np.nanmean(v[labels == g])) for g in np.unique(labels[ok])
+                         if np.any(ok[labels == g])}
+            entry["overall"][k] = float(np.mean(list(per_group.values())))
+            for g, val in per_group.items():
+                entry["groups"].setdefault(g, {})[k] = val
+        reg = cols["regret"]
+        entry["overall"]["regret_p90"] = entry["pairs"]["regret_p90"] = float(np.percentile(reg, 90))
+        for g in np.unique(labels):
+            entry["groups"].setdefault(str(g), {})["regret_p90"] = float(np.percentile(reg[labels == g], 90))
+        out[name] = entry
+    return out
+
+
+def learning_curve(table: TrainingTable, *, family_min_tasks=12, add_back=(0, 2, 5, 10), repeats=5,
+                   learners=("fixed", "knn", "lgbm", "guarded_knn"), seed=0):
+    """Regret on a held-out family as whole tasks of it are added back to training.
+
+    For each family with at least ``family_min_tasks`` tasks and each repeat, the family's tasks
+    are shuffled; the last ``n_tasks - max(add_back)`` are the test tasks (the same for every
+    point of the curve), and the first ``k`` are added back to the other families' pairs. Test
+    tasks' variants are never in training. Returns ``{family: {learner: [mean regret per k]}}``
+    plus ``n_test_pairs``.
+    """
+    rng = np.random.RandomState(seed)
+    out = {}
+    j0 = table.methods.index("no_adapt")
+    kmax = max(add_back)
+    for fam in sorted(set(table.families.tolist())):
+        in_fam = table.families == fam
+        tasks = np.unique(table.tasks[in_fam])
+        if len(tasks) < family_min_tasks or len(tasks) <= kmax:
+            continue
+        curves = {l: np.zeros(len(add_back)) for l in learners}
+        n_test = 0
+        for _ in range(repeats):
+            order = tasks[rng.permutation(len(tasks))]
+            test_tasks, pool = order[kmax:], order[:kmax]
+            test = in_fam & np.isin(table.tasks, test_tasks)
+            n_test += int(test.sum())
+            for ik, k in enumerate(add_back):
+                train = table.subset((~in_fam) | np.isin(table.tasks, pool[:k]))
+                fixed = FixedDefault().fit(train, train.families)
+                for l in learners:
+                    Xt = table.X[test]
+                    if l == "fixed":
+                        p = np.full(len(Xt), fixed.default_)
+                    elif l.startswith("guarded_"):
+                        base = l.replace("guarded_", "")
+                        cal = inner_calibration(train, "family", learners=(base,))
+                        from ._metatrans import make_learner
+
+                        eff = make_learner(base).fit(train).predict(Xt)
+                        p = guarded_pick(eff, fixed.default_, cal["margins"][base])
+                    else:
+                        from ._metatrans import make_learner
+
+                        p = np.argmax(make_learner(l).fit(train).predict(Xt), axis=1)
+                    reg = pair_metrics(table.accuracy[test], p, no_adapt=j0)["regret"]
+                    curves[l][ik] += reg.mean() / repeats
+        out[fam] = {"add_back": list(add_back), "n_test_pairs": n_test // repeats,
+                    "regret": {l: [float(v) for v in c] for l, c in curves.items()}}
+    return out
+
+
+def candidate_table(summaries, name="overall"):
+    """Rows (candidate, metrics) of one summary level, candidates then baselines."""
+    return {c: s[name] for c, s in summaries.items()}
+
+
+def group_macro(values, groups):
+    return float(group_macro_mean(values, groups))
