@@ -6,8 +6,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from transferability import InputError
 from transferability.datasets import (
-    load_domain, make_demo_pair, make_seed_pair, preprocess, preprocess_pair,
+    LoadedPair, load_domain, load_pair, make_demo_pair, make_seed_pair, preprocess, preprocess_pair,
 )
+from transferability.utils.identity import fingerprint, pair_key, preprocess_key
 
 # every domain file in ../shared/data: (relative spec, n, d, n_classes)
 BENCHMARK_DOMAINS = [
@@ -195,9 +196,172 @@ def test_published_1nn_baselines(shared_data):
 
 def test_generated_pairs_are_deterministic():
     a, b = make_seed_pair(), make_seed_pair()
-    assert_array_equal(a[0], b[0]) and assert_array_equal(a[1], b[1])
+    assert_array_equal(a[0], b[0])
+    assert_array_equal(a[1], b[1])
+    rng = np.random.RandomState(0)  # DESIGN.md's draw order: source first, then target
+    assert_array_equal(a[0], rng.randn(200, 5))
+    assert_array_equal(a[1], rng.randn(200, 5) * 1.5 + 0.5)
     s1, t1 = make_demo_pair(random_state=3)
     s2, t2 = make_demo_pair(random_state=3)
     assert_array_equal(t1.X, t2.X)
     assert_array_equal(s1.y, s2.y)
     assert s1.X.shape == (600, 16) and t1.X.shape == (500, 16)
+
+
+# --- only regular files are read ---------------------------------------------------------------
+@pytest.fixture
+def unblock_fifo():
+    """Open the write end of any FIFO a reader blocks on, so that a regression fails instead of
+    hanging: a reader blocked in ``open()`` then sees end-of-file."""
+    import os
+    import threading
+
+    paths, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for p in paths:
+                try:
+                    os.close(os.open(p, os.O_WRONLY | os.O_NONBLOCK))  # ENXIO while nobody reads
+                except OSError:
+                    pass
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    yield paths
+    stop.set()
+    thread.join()
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".npy", ".csv", ".parquet", ".mat"])
+def test_fifo_is_refused_without_opening_it(tmp_path, unblock_fifo, suffix):
+    import os
+
+    fifo = tmp_path / f"pipe{suffix}"
+    os.mkfifo(fifo)
+    unblock_fifo.append(str(fifo))
+    with pytest.raises(InputError, match=r"source: .*pipe\.\w+ is not a regular file \(a FIFO\)"):
+        load_domain(str(fifo), name="source")
+    if suffix == ".mat":
+        with pytest.raises(InputError, match="not a regular file"):
+            load_domain(f"{fifo}:src")  # the two-domain selector too
+
+
+def test_device_and_directory_are_refused(tmp_path):
+    import os
+
+    dev = tmp_path / "zeros.npy"
+    os.symlink("/dev/zero", dev)  # a link is followed: what it points to must be a regular file
+    with pytest.raises(InputError, match=r"is not a regular file \(a character device\)"):
+        load_domain(str(dev))
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(InputError, match="is a directory, not a data file"):
+        load_domain(str(tmp_path / "d.csv"))
+
+
+# --- two-domain .mat with sparse label vectors ------------------------------------------------
+@pytest.mark.parametrize("columns_are_samples", [False, True])
+@pytest.mark.parametrize("label_shape", ["column", "row"])
+def test_two_domain_mat_with_sparse_labels(tmp_path, columns_are_samples, label_shape):
+    """The label count of a sparse label vector decides the orientation, in both layouts."""
+    rng = np.random.RandomState(0)
+    Xs, Xt = rng.randn(30, 7), rng.randn(24, 7)
+    ys, yt = np.arange(30) % 3 + 1, np.arange(24) % 3 + 1
+
+    def lab(y):
+        v = y.reshape(-1, 1) if label_shape == "column" else y.reshape(1, -1)
+        return scipy.sparse.csc_matrix(v.astype(float))
+
+    f = tmp_path / "two.mat"
+    scipy.io.savemat(f, {"X_src": Xs.T if columns_are_samples else Xs, "Y_src": lab(ys),
+                         "X_tar": Xt.T if columns_are_samples else Xt, "Y_tar": lab(yt)})
+    src, tgt = load_domain(f"{f}:src"), load_domain(f"{f}:tar")
+    assert_array_equal(src.X, Xs)
+    assert_array_equal(tgt.X, Xt)
+    assert_array_equal(src.y, ys)
+    assert_array_equal(tgt.y, yt)
+    assert src.meta["transposed"] is columns_are_samples
+
+
+# --- load_pair --------------------------------------------------------------------------------
+def _write_table(path, X, y, names, label_at=None):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    cols = {n: X[:, i] for i, n in enumerate(names)}
+    items = list(cols.items())
+    if y is not None:
+        items.insert(len(items) if label_at is None else label_at, ("label", y))
+    table = pa.table(dict(items))
+    (pacsv.write_csv if str(path).endswith(".csv") else pq.write_table)(table, str(path))
+    return str(path)
+
+
+def test_load_pair_identity_and_preprocessing(tmp_path):
+    rng = np.random.RandomState(3)
+    Xs, ys, Xt, yt = rng.randn(40, 4), np.arange(40) % 2, rng.randn(30, 4) * 2 + 1, np.arange(30) % 2
+    np.savez(tmp_path / "s.npz", X=Xs, y=ys)
+    np.savez(tmp_path / "t.npz", X=Xt, y=yt)
+    pair = load_pair(str(tmp_path / "s.npz"), str(tmp_path / "t.npz"), preprocess="zscore")
+    assert isinstance(pair, LoadedPair)
+    assert_array_equal(pair.source.X, Xs)  # raw domains kept
+    assert_array_equal(pair.target.y, yt)
+    assert_allclose(pair.X_source, preprocess(Xs, "zscore"))
+    assert_allclose(pair.X_target, preprocess(Xt, "zscore"))
+    assert_allclose(pair.X_target.std(axis=0), 1.0)
+    assert (pair.n_source, pair.n_target, pair.n_features, pair.preprocess) == (40, 30, 4, "zscore")
+    # identity of the raw domains, keyed with the preprocessing: what the store indexes pairs by
+    assert pair.source_fingerprint == fingerprint(Xs, ys)
+    assert pair.target_fingerprint == fingerprint(Xt, yt)
+    assert pair.key == pair_key(fingerprint(Xs, ys), fingerprint(Xt, yt), preprocess_key("zscore"))
+    other = load_pair(str(tmp_path / "s.npz"), str(tmp_path / "t.npz"), preprocess="l2")
+    assert other.source_fingerprint == pair.source_fingerprint and other.key != pair.key
+
+
+def test_load_pair_errors(tmp_path):
+    rng = np.random.RandomState(0)
+    np.savez(tmp_path / "s.npz", X=rng.randn(10, 3))
+    np.savez(tmp_path / "t.npz", X=rng.randn(10, 3))
+    np.savez(tmp_path / "d4.npz", X=rng.randn(10, 4))
+    np.savez(tmp_path / "one.npz", X=rng.randn(1, 3))
+    s, t = str(tmp_path / "s.npz"), str(tmp_path / "t.npz")
+    with pytest.raises(InputError, match="source has 3 features but target has 4"):
+        load_pair(s, str(tmp_path / "d4.npz"))
+    with pytest.raises(InputError, match="target: needs at least 2 samples"):
+        load_pair(s, str(tmp_path / "one.npz"))
+    with pytest.raises(InputError, match="unknown preprocessing 'pca'"):
+        load_pair(s, t, preprocess="pca")
+    pair = load_pair(s, t)
+    with pytest.raises(InputError, match=r"target: .*t\.npz has no labels; evaluate needs them"):
+        pair.require_labels("target", "evaluate needs them")
+
+
+@pytest.mark.parametrize("ext", [".csv", ".parquet"])
+def test_load_pair_matches_table_columns_by_name(tmp_path, ext):
+    rng = np.random.RandomState(1)
+    X, y = rng.randn(25, 4), np.arange(25) % 3
+    names = ["a", "b", "c", "d"]
+    s = _write_table(tmp_path / f"s{ext}", X, y, names)
+    perm = [2, 0, 3, 1]
+    t = _write_table(tmp_path / f"t{ext}", X[:, perm], y, [names[i] for i in perm], label_at=1)
+    pair = load_pair(s, t)
+    assert_array_equal(pair.X_target, X)  # the target's columns in the source's order
+    assert_array_equal(pair.target.y, y)
+    assert pair.target.meta["feature_names"] == names and pair.target.meta["columns_reordered"]
+    same = load_pair(s, s)
+    assert pair.key == same.key  # same named data, same pair
+    assert "columns_reordered" not in same.target.meta
+
+
+def test_load_pair_refuses_other_column_names(tmp_path):
+    rng = np.random.RandomState(1)
+    X = rng.randn(25, 3)
+    s = _write_table(tmp_path / "s.csv", X, None, ["a", "b", "c"])
+    t = _write_table(tmp_path / "t.csv", X, None, ["a", "b", "z"])
+    with pytest.raises(InputError, match=r"feature columns differ by name \(not in target: c; not in source: z\)"):
+        load_pair(s, t)
+    # a table against an unnamed matrix is matched by position
+    np.save(tmp_path / "t.npy", X)
+    assert_array_equal(load_pair(s, str(tmp_path / "t.npy")).X_target, X)

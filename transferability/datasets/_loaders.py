@@ -11,11 +11,16 @@ Supported formats (the command line's SOURCE/TARGET arguments):
   two-domain files with columns-are-samples ``X_src``/``X_tar`` plus ``Y_src``/``Y_tar``.
   ``FILE.mat:src`` (or ``:source``, ``:X_src``) and ``FILE.mat:tar`` (or ``:target``,
   ``:X_tar``) pick one domain of a two-domain file. Sparse matrices are densified.
+
+Only regular files are read (a FIFO, socket or device is refused before it is opened). A
+table's feature column names are kept in ``Domain.meta["feature_names"]``, so that
+:func:`~transferability.datasets.load_pair` can match a target's columns to the source's by name.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,10 +115,17 @@ def load_domain(spec, *, label_column: str | None = "label", require_label_colum
         empty domain, labels whose length differs from ``X``, unknown ``.mat`` layout.
     """
     path, key = _split_spec(spec)
-    if not os.path.exists(path):
-        raise InputError(f"{name}: file not found: {path}")
-    if os.path.isdir(path):
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks; never opens the file
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         raise InputError(f"{name}: {path} is a directory, not a data file")
+    if not stat.S_ISREG(mode):
+        # a FIFO, socket or device would block or stream forever: only regular files are read
+        raise InputError(f"{name}: {path} is not a regular file ({_file_kind(mode)})")
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(
@@ -145,6 +157,14 @@ def load_domain(spec, *, label_column: str | None = "label", require_label_colum
         y = check_labels(y, X.shape[0], name=f"{name} labels")
     meta["format"] = suffix[1:]
     return Domain(X=X, y=y, source=os.fspath(spec), meta=meta)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a plain file"
 
 
 def _read_npz(path, name):
@@ -201,7 +221,8 @@ def _read_table(path, label_column, require_label_column, name):
     X = np.column_stack([
         table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) for c in columns
     ])
-    return X, y, {"columns": len(columns), "label_column": label_column if y is not None else None}
+    return X, y, {"columns": len(columns), "feature_names": [str(c) for c in columns],
+                  "label_column": label_column if y is not None else None}
 
 
 def _densify(a):
@@ -214,7 +235,7 @@ def _orient(X, y, columns_are_samples: bool):
     if X.ndim != 2:
         return X, False
     if y is not None:
-        n = np.asarray(y).size
+        n = int(np.prod(y.shape)) if hasattr(y, "toarray") else np.asarray(y).size  # sparse: not 1
         if X.shape[0] == n and X.shape[1] != n:
             return X, False
         if X.shape[1] == n and X.shape[0] != n:
