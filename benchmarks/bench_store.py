@@ -24,7 +24,7 @@ from _docs import machine_line, write_section  # noqa: E402
 def throughput_specs(n_pairs, data_dir):
     """``n_pairs`` specs of the default recipe: a quarter real pairs (when the data is there),
     the rest generated, spread over families and bases."""
-    from transferability.meta_store import default_recipe
+    from transferability.meta import default_recipe
 
     recipe = default_recipe()
     gen = [s for s in recipe if "generator" in s]
@@ -35,7 +35,8 @@ def throughput_specs(n_pairs, data_dir):
 
 
 def throughput(specs, n_jobs, data_dir):
-    from transferability.meta_store import BuildConfig, MetaStore, build
+    from transferability.meta import BuildConfig, build
+    from transferability.meta_store import MetaStore
 
     cfg = BuildConfig.make()
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,8 +62,7 @@ REAL_CASES = [  # names in the default recipe: the pairs exactly as the shipped 
 def feature_vs_methods(data_dir):
     """Per pair: meta-features against the method library with each base estimator the build
     records (1nn and logreg; k-shot baselines not counted)."""
-    from transferability.meta import compute_meta_features
-    from transferability.meta_store import default_recipe, materialize
+    from transferability.meta import compute_meta_features, default_recipe, materialize
     from transferability.methods import evaluate_methods
 
     def generated(kind, base, n_max=None):

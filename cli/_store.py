@@ -10,6 +10,31 @@ STORE_HELP = ("Store file (default: $TRANSFERABILITY_STORE, else "
               "~/.local/share/transferability/store.sqlite).")
 
 
+def _names(text: str, option: str) -> list:
+    """A comma-separated list of names; an empty one is bad input."""
+    from transferability.utils.validation import InputError
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise InputError(f"{option} needs at least one name, got '{text}'")
+    return names
+
+
+def _ints(text: str, option: str) -> list:
+    """A comma-separated list of positive integers ('' for none)."""
+    from transferability.utils.validation import InputError
+
+    out = []
+    for t in (t.strip() for t in text.split(",")):
+        if not t:
+            continue
+        try:
+            out.append(int(t))
+        except ValueError:
+            raise InputError(f"{option} expects comma-separated integers, got '{text}'") from None
+    return out
+
+
 @click.group("store")
 def store_group():
     """The meta store: past transfer outcomes in SQLite."""
@@ -30,22 +55,27 @@ def path_cmd(store_path, as_json):
         click.echo(out["store"])
 
 
+_WHICH = {"given": "the store given with --store", "user": "your store",
+          "default": "the shipped default store, read-only; you have no store of your own yet"}
+
+
 @store_group.command("stats")
 @click.option("--store", "store_path", default=None,
-              help="Store file (default: the shipped default store, read-only).")
+              help="Store file (default: your store when it exists, else the shipped default store).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def stats_cmd(store_path, as_json):
     """Counts of pairs, outcomes, families, methods, failures."""
-    from transferability.meta_store import MetaStore, open_default_store
+    from transferability.meta_store import open_readable_store
 
-    st = MetaStore(store_path, create=False, readonly=True) if store_path else open_default_store()
+    st, which = open_readable_store(store_path)
     with st:
         s = st.stats()
+    s["which"] = which
     if as_json:
         echo_json(s)
         return
-    click.echo(f"store {s['path']} (schema {s['schema_version']})")
+    click.echo(f"store {s['path']} ({_WHICH[which]}; schema {s['schema_version']})")
     click.echo(f"  pairs {s['n_pairs']}, outcomes {s['n_outcomes']} ({s['n_failed']} failed, "
                f"{100 * s['failed_fraction']:.2f}%), k-shot rows {s['n_kshot']}")
     click.echo(f"  methods: {', '.join(s['methods'])}")
@@ -62,9 +92,10 @@ def stats_cmd(store_path, as_json):
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
 @click.option("--methods", default="all", show_default=True, help="'all' or a comma-separated list.")
 @click.option("--base-estimators", default="1nn,logreg", show_default=True)
-@click.option("--kshot", default="1,3,5,10", show_default=True)
+@click.option("--kshot", default=None, help="Comma-separated k values of the k-shot baselines (default: 1,3,5,10).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--n-jobs", type=int, default=1, show_default=True, help="Local worker processes (-1: all cores).")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Local worker processes (-1: all cores); they exit when the build does.")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address (with --backend dask).")
 @click.option("--limit", type=int, default=None, help="Only the first N pairs of the list (smoke tests).")
@@ -77,13 +108,20 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
     """Run the method library on a list of pairs and record everything (resumable)."""
     import os
 
-    from transferability.meta_store import (
-        RECIPES, BuildConfig, build, export_records, load_spec_file, open_store,
-    )
+    from transferability.meta import RECIPES, BuildConfig, build, check_run_settings, load_spec_file
+    from transferability.meta_store import export_records, open_store
     from transferability.utils.validation import InputError
 
     if (recipe is None) == (spec_file is None):
         raise InputError("give exactly one of --recipe or --spec")
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, got {limit}")
+    check_run_settings(n_jobs, backend, scheduler)
+    grid = {} if kshot is None else {"kshot": _ints(kshot, "--kshot")}
+    cfg = BuildConfig.make(
+        methods="all" if methods.strip() == "all" else _names(methods, "--methods"),
+        base_estimators=_names(base_estimators, "--base-estimators"),
+        seed=seed, **grid)
     specs = RECIPES[recipe]() if recipe else load_spec_file(spec_file)
     needs_data = any("generator" not in s for s in specs) and recipe is not None
     if needs_data:
@@ -93,10 +131,6 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
             raise InputError(f"--data-dir {data_dir} is not a directory")
     if limit is not None:
         specs = specs[:limit]
-    cfg = BuildConfig.make(
-        methods="all" if methods.strip() == "all" else [m.strip() for m in methods.split(",") if m.strip()],
-        base_estimators=[b.strip() for b in base_estimators.split(",") if b.strip()],
-        kshot=[int(k) for k in kshot.split(",") if k.strip()], seed=seed)
     with open_store(store_path) as st:
         summary = build(st, specs, cfg, data_dir=data_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                         progress=not quiet)
@@ -136,8 +170,9 @@ def export_cmd(output, store_path, family):
 @handle_errors
 def import_cmd(records, store_path):
     """Add exported records (.jsonl/.parquet) to a store; records already there are skipped."""
-    from transferability.meta_store import import_records, open_store, read_records
+    from transferability.meta_store import import_records, open_store, read_records, validate_records
 
+    recs = validate_records(read_records(records))  # every record checked before the store is touched
     with open_store(store_path) as st:
-        added = import_records(st, read_records(records))
+        added = import_records(st, recs)
     click.echo(f"added {added['pairs_added']} pairs and {added['outcomes_added']} outcomes to {st.path}", err=True)

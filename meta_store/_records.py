@@ -1,23 +1,31 @@
 """Export and import of store records as JSON lines or Parquet (one record per pair).
 
-A record is self-contained: the pair (name, family, preprocess, feature schema, meta-features),
-its two datasets (fingerprint, shape, classes, provenance), its outcomes and its k-shot
-baselines. Importing the same records twice adds nothing (the store's unique keys).
+A record is self-contained: the pair (name, family, preprocess, feature schema, meta-features,
+task and base when known), its two datasets (fingerprint, shape, classes, provenance), its
+outcomes and its k-shot baselines. Importing the same records twice adds nothing (the store's
+unique keys). Every record is validated before anything is written: one bad record refuses
+the whole import with a one-line :class:`StoreError` that names it.
 Runtimes and timestamps are kept, but :func:`comparable` drops them to compare two builds.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
+import stat
 
+from transferability.utils.identity import pair_key
+from transferability.utils.io import atomic_write_bytes, atomic_write_text
 from transferability.utils.validation import InputError
 
-from ._store import MetaStore
+from ._store import MetaStore, StoreError
 
-__all__ = ["iter_records", "export_records", "import_records", "read_records", "comparable"]
+__all__ = ["iter_records", "export_records", "import_records", "read_records", "validate_records", "comparable"]
 
 _VOLATILE = ("runtime_s", "created_at", "library_version")
+STATUSES = ("ok", "failed")
 
 
 def iter_records(store: MetaStore):
@@ -28,9 +36,7 @@ def iter_records(store: MetaStore):
     for d in datasets.values():
         d["classes"] = None if d["classes"] is None else json.loads(d["classes"])
         d["provenance"] = json.loads(d["provenance"])
-    for pid, key, sid, tid, name, family, prep, schema, feats, created in store.query(
-            "SELECT id, key, source_id, target_id, name, family, preprocess, feature_schema, meta_features,"
-            " created_at FROM pairs ORDER BY key"):
+    for pid, key, sid, tid, name, family, prep, schema, feats, created, task, base in store.pair_rows():
         outcomes = [
             {"method": m, "params": json.loads(p), "base_estimator": b, "seed": s, "target_accuracy": a,
              "runtime_s": r, "status": st, "error": e, "library_version": v, "created_at": c}
@@ -45,11 +51,14 @@ def iter_records(store: MetaStore):
                 "SELECT base_estimator, k, seed, n_draws, accuracy FROM kshot WHERE pair_id=?"
                 " ORDER BY base_estimator, k, seed", (pid,))
         ]
-        yield {
+        rec = {
             "key": key, "name": name, "family": family, "preprocess": prep, "feature_schema": schema,
             "created_at": created, "meta_features": json.loads(feats),
             "source": datasets[sid], "target": datasets[tid], "outcomes": outcomes, "kshot": kshot,
         }
+        # task/base only when known, so records of pairs without them read as before
+        rec.update({k: v for k, v in (("task", task), ("base", base)) if v is not None})
+        yield rec
 
 
 def _fmt(path):
@@ -64,45 +73,65 @@ def _fmt(path):
 def export_records(store: MetaStore, path, *, family=None) -> int:
     """Write every record (optionally one family) to ``path`` (.jsonl or .parquet); returns the count.
 
-    Written to a temporary file and renamed, so a failed export never leaves a partial file.
+    Written to a temporary file beside ``path`` and renamed, so a failed export never leaves a
+    partial file; a place that cannot be written raises :class:`InputError` (one line).
     """
     path = os.fspath(path)
     fmt = _fmt(path)
     records = [r for r in iter_records(store) if family is None or r["family"] == family]
-    tmp = path + ".tmp"
-    if fmt == "jsonl":
-        with open(tmp, "w") as fh:
-            for r in records:
-                fh.write(json.dumps(r, sort_keys=True, allow_nan=True) + "\n")
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    try:
+        if fmt == "jsonl":
+            atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, allow_nan=True) + "\n" for r in records))
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-        table = pa.table({
-            "key": [r["key"] for r in records],
-            "family": [r["family"] for r in records],
-            "name": [r["name"] for r in records],
-            "record": [json.dumps(r, sort_keys=True, allow_nan=True) for r in records],
-        })
-        pq.write_table(table, tmp)
-    os.replace(tmp, path)
+            table = pa.table({
+                "key": pa.array([r["key"] for r in records], pa.string()),
+                "family": pa.array([r["family"] for r in records], pa.string()),
+                "name": pa.array([r["name"] for r in records], pa.string()),
+                "record": pa.array([json.dumps(r, sort_keys=True, allow_nan=True) for r in records], pa.string()),
+            })
+            buf = io.BytesIO()
+            pq.write_table(table, buf)
+            atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        raise InputError(f"cannot write {path} ({exc.strerror or exc})") from None
     return len(records)
 
 
+def _check_readable(path):
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path} ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path} is not a regular file")
+
+
+def _as_record(obj, where):
+    if not isinstance(obj, dict):
+        raise StoreError(f"{where}: not a record (a JSON object), got {type(obj).__name__}")
+    return obj
+
+
 def read_records(path):
-    """Yield the records of a .jsonl or .parquet export."""
+    """Yield the records of a .jsonl or .parquet export (each a dict; anything else is refused
+    with its line or row)."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"file not found: {path}")
+    _check_readable(path)
     fmt = _fmt(path)
     if fmt == "jsonl":
         with open(path) as fh:
             for i, line in enumerate(fh, 1):
                 if line.strip():
                     try:
-                        yield json.loads(line)
+                        obj = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise InputError(f"{path}:{i}: not a JSON record ({exc.msg})") from None
+                    yield _as_record(obj, f"{path}:{i}")
     else:
         import pyarrow.parquet as pq
 
@@ -110,21 +139,147 @@ def read_records(path):
             table = pq.read_table(path, columns=["record"])
         except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
             raise InputError(f"cannot read {path} as record Parquet: {str(exc).splitlines()[0]}") from None
-        for rec in table.column("record").to_pylist():
-            yield json.loads(rec)
+        for i, rec in enumerate(table.column("record").to_pylist(), 1):
+            if not isinstance(rec, str):
+                raise StoreError(f"{path}: row {i}: the record column holds {type(rec).__name__}, not JSON text")
+            try:
+                obj = json.loads(rec)
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{path}: row {i}: not a JSON record ({exc.msg})") from None
+            yield _as_record(obj, f"{path}: row {i}")
+
+
+# -- validation ----------------------------------------------------------------------------------
+class _Bad(Exception):
+    pass
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _need(cond, what):
+    if not cond:
+        raise _Bad(what)
+
+
+def _text(d, key, where, *, optional=False, nonempty=True):
+    v = d.get(key)
+    if v is None and optional:
+        return
+    _need(isinstance(v, str) and (v or not nonempty), f"{where}{key} must be a {'non-empty ' if nonempty else ''}string, "
+                                                       f"got {_show(v)}")
+
+
+def _show(v):
+    text = json.dumps(v, allow_nan=True, default=str) if not isinstance(v, str) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _accuracy(v, where, *, required):
+    if v is None:
+        _need(not required, f"{where} is null, but the status is ok")
+        return
+    _need(_is_number(v) and math.isfinite(v) and 0.0 <= v <= 1.0,
+          f"{where} must be a finite number in [0, 1], got {_show(v)}")
+
+
+def _dataset(d, where):
+    _need(isinstance(d, dict), f"{where} must be an object, got {_show(d)}")
+    _text(d, "fingerprint", f"{where}.")
+    for key in ("n_samples", "n_features"):
+        _need(_is_int(d.get(key)) and d[key] > 0, f"{where}.{key} must be a positive integer, got {_show(d.get(key))}")
+    classes = d.get("classes")
+    _need(classes is None or isinstance(classes, list), f"{where}.classes must be a list or null, got {_show(classes)}")
+    prov = d.get("provenance")
+    _need(prov is None or isinstance(prov, dict), f"{where}.provenance must be an object, got {_show(prov)}")
+
+
+def _outcome(o, where):
+    _need(isinstance(o, dict), f"{where} must be an object, got {_show(o)}")
+    _text(o, "method", f"{where}.")
+    _text(o, "base_estimator", f"{where}.")
+    params = o.get("params")
+    _need(params is None or isinstance(params, dict), f"{where}.params must be an object, got {_show(params)}")
+    seed = o.get("seed", 0)
+    _need(_is_int(seed) and seed >= 0, f"{where}.seed must be a non-negative integer, got {_show(seed)}")
+    status = o.get("status", "ok")
+    _need(status in STATUSES, f"{where}.status must be one of {', '.join(STATUSES)}, got {_show(status)}")
+    _accuracy(o.get("target_accuracy"), f"{where}.target_accuracy", required=status == "ok")
+    rt = o.get("runtime_s", 0.0)
+    _need(_is_number(rt) and math.isfinite(rt) and rt >= 0,
+          f"{where}.runtime_s must be a finite number >= 0, got {_show(rt)}")
+    for key in ("error", "library_version", "created_at"):
+        _text(o, key, f"{where}.", optional=True, nonempty=False)
+
+
+def _kshot(r, where):
+    _need(isinstance(r, dict), f"{where} must be an object, got {_show(r)}")
+    _text(r, "base_estimator", f"{where}.")
+    for key, default in (("k", None), ("n_draws", 5)):
+        v = r.get(key, default)
+        _need(_is_int(v) and v > 0, f"{where}.{key} must be a positive integer, got {_show(v)}")
+    seed = r.get("seed", 0)
+    _need(_is_int(seed) and seed >= 0, f"{where}.seed must be a non-negative integer, got {_show(seed)}")
+    acc = r.get("accuracy")
+    if not (isinstance(acc, float) and math.isnan(acc)):  # NaN: no target sample left to test on, stored NULL
+        _accuracy(acc, f"{where}.accuracy", required=False)
 
 
 _REQUIRED = ("name", "family", "preprocess", "feature_schema", "meta_features", "source", "target")
 
 
+def _record(r):
+    _need(isinstance(r, dict), f"not a record (a JSON object), got {_show(r)}")
+    missing = [k for k in _REQUIRED if k not in r]
+    _need(not missing, f"lacks {', '.join(missing)}")
+    for key in ("name", "family", "preprocess"):
+        _text(r, key, "")
+    for key in ("task", "base"):
+        _text(r, key, "", optional=True)
+    _need(_is_int(r["feature_schema"]) and r["feature_schema"] > 0,
+          f"feature_schema must be a positive integer, got {_show(r['feature_schema'])}")
+    feats = r["meta_features"]
+    _need(isinstance(feats, dict), f"meta_features must be an object, got {_show(feats)}")
+    for k, v in feats.items():
+        _need(v is None or _is_number(v), f"meta_features.{k} must be a number or null, got {_show(v)}")
+    _dataset(r["source"], "source")
+    _dataset(r["target"], "target")
+    if "key" in r:
+        _need(r["key"] == pair_key(r["source"]["fingerprint"], r["target"]["fingerprint"], r["preprocess"]),
+              "key does not match its fingerprints and preprocess")
+    for field, check in (("outcomes", _outcome), ("kshot", _kshot)):
+        items = r.get(field, [])
+        _need(isinstance(items, list), f"{field} must be a list, got {_show(items)}")
+        for j, item in enumerate(items, 1):
+            check(item, f"{field}[{j}]")
+
+
+def validate_records(records) -> list:
+    """Read ``records`` (an iterable of dicts) and check every one; returns them as a list or
+    raises :class:`StoreError` naming the first bad record (``record N (name): ...``)."""
+    out = []
+    for i, r in enumerate(records, 1):
+        try:
+            _record(r)
+        except _Bad as exc:
+            name = f" ({r['name']})" if isinstance(r, dict) and isinstance(r.get("name"), str) else ""
+            raise StoreError(f"record {i}{name}: {exc}") from None
+        out.append(r)
+    return out
+
+
 def import_records(store: MetaStore, records) -> dict:
-    """Add records to ``store`` (one transaction for all); returns counts of what was new."""
+    """Add records to ``store`` in one transaction, after validating all of them (nothing is
+    written if one is bad); returns counts of what was new."""
+    records = validate_records(records)
     before = store.stats()
     with store.transaction() as con:
-        for i, r in enumerate(records, 1):
-            missing = [k for k in _REQUIRED if k not in r]
-            if missing:
-                raise InputError(f"record {i} lacks {', '.join(missing)}")
+        for r in records:
             src = {"fingerprint": r["source"]["fingerprint"],
                    "shape": (r["source"]["n_samples"], r["source"]["n_features"]),
                    "y": r["source"].get("classes"), "provenance": r["source"].get("provenance")}
@@ -133,7 +288,8 @@ def import_records(store: MetaStore, records) -> dict:
                    "provenance": r["target"].get("provenance")}
             store.record_pair(name=r["name"], family=r["family"], preprocess=r["preprocess"], source=src,
                               target=tgt, meta_features=r["meta_features"], feature_schema=r["feature_schema"],
-                              outcomes=r.get("outcomes", ()), kshot=r.get("kshot", ()), con=con)
+                              outcomes=r.get("outcomes", ()), kshot=r.get("kshot", ()), task=r.get("task"),
+                              base=r.get("base"), con=con)
     after = store.stats()
     return {"pairs_added": after["n_pairs"] - before["n_pairs"],
             "outcomes_added": after["n_outcomes"] - before["n_outcomes"]}
@@ -144,5 +300,3 @@ def comparable(record: dict) -> dict:
     r = {k: v for k, v in record.items() if k != "created_at"}
     r["outcomes"] = [{k: v for k, v in o.items() if k not in _VOLATILE} for o in record.get("outcomes", [])]
     return r
-
-

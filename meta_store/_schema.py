@@ -1,4 +1,9 @@
-"""The meta store's SQLite schema (version :data:`SCHEMA_VERSION`)."""
+"""The meta store's SQLite schema (version :data:`SCHEMA_VERSION`).
+
+``pairs.task`` and ``pairs.base`` (the real task and the underlying dataset a pair derives from,
+NULL when unknown) are nullable columns added to version 1 without a version bump: every
+statement names its columns, so readers and writers that predate them still work, and a store
+opened for writing gains them (:data:`ADDED_COLUMNS`)."""
 
 SCHEMA_VERSION = 1
 
@@ -26,7 +31,9 @@ CREATE TABLE IF NOT EXISTS pairs (
     preprocess     TEXT NOT NULL,
     feature_schema INTEGER NOT NULL,
     meta_features  TEXT NOT NULL,          -- JSON object name -> number
-    created_at     TEXT NOT NULL
+    created_at     TEXT NOT NULL,
+    task           TEXT,                   -- the real (source, target) task, NULL when unknown
+    base           TEXT                    -- the underlying dataset, NULL when unknown
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     id              INTEGER PRIMARY KEY,
@@ -57,3 +64,9 @@ CREATE INDEX IF NOT EXISTS outcomes_pair ON outcomes(pair_id);
 CREATE INDEX IF NOT EXISTS kshot_pair ON kshot(pair_id);
 CREATE INDEX IF NOT EXISTS pairs_family ON pairs(family);
 """
+
+#: Nullable columns added to version 1 after its first release: ``(table, column, type)``.
+ADDED_COLUMNS = (("pairs", "task", "TEXT"), ("pairs", "base", "TEXT"))
+
+#: ``store_info`` key that marks a store read-only for every process (the shipped default store).
+READ_ONLY_KEY = "read_only"

@@ -11,6 +11,12 @@ Guarantees
   nothing.
 - A file that is not a store, a corrupt file, or a store of another schema version raises
   :class:`StoreError` (one line) and is never modified: it is inspected read-only first.
+- Anything that is not a regular file (a FIFO, a device) is refused before it is opened, so a
+  store path never blocks.
+- A store opened for writing is checked writable at open (the file and its directory, where
+  the WAL journal lives); a store marked read-only (the shipped default store) refuses it.
+- Reading a store that no process has open creates no ``-wal``/``-shm`` files (SQLite's
+  ``immutable`` read-only mode); a writer's last connection removes them on close.
 """
 
 from __future__ import annotations
@@ -19,17 +25,19 @@ import datetime
 import json
 import os
 import sqlite3
+import stat
+import tempfile
 from contextlib import contextmanager
 
 import numpy as np
 
 from transferability._version import __version__
-from transferability.utils.identity import canonical_params, fingerprint, pair_key
+from transferability.utils.identity import canonical_params, pair_key
 from transferability.utils.validation import InputError
 
-from ._schema import SCHEMA, SCHEMA_VERSION
+from ._schema import ADDED_COLUMNS, READ_ONLY_KEY, SCHEMA, SCHEMA_VERSION
 
-__all__ = ["MetaStore", "StoreError", "fingerprint", "pair_key", "canonical_params"]
+__all__ = ["MetaStore", "StoreError"]
 
 _BUSY_TIMEOUT_S = 60.0
 
@@ -42,36 +50,87 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _check_existing(path: str) -> None:
-    """Inspect ``path`` read-only: it must be an SQLite meta store of our schema version."""
-    with open(path, "rb") as fh:
-        head = fh.read(16)
+def _exists_as_file(path: str) -> bool:
+    """``False`` when nothing is at ``path``; ``True`` for a regular file; :class:`StoreError`
+    for anything else (a directory, a FIFO, a device), which is never opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StoreError(f"cannot use {path} as a meta store ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise StoreError(f"{path} is a directory, not a meta store")
+    if not stat.S_ISREG(mode):
+        raise StoreError(f"{path} is not a regular file; a meta store is an SQLite file")
+    return True
+
+
+def _ro_uri(path: str) -> str:
+    """A read-only URI. With no ``-wal`` file beside it nobody has the store open: read it as
+    immutable, which creates no ``-shm``/``-wal`` files."""
+    flags = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
+    return f"file:{path}?{flags}"
+
+
+def _check_existing(path: str) -> dict:
+    """Inspect ``path`` read-only: it must be an SQLite meta store of our schema version.
+    Returns ``{"read_only": reason or None, "columns": {table: set of columns}}``."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path} ({exc.strerror})") from None
     if head != b"SQLite format 3\x00":
         raise StoreError(f"{path} is not a meta store (not an SQLite database)")
-    # With no -wal file beside it nobody has the store open: read it as immutable, which creates
-    # no -shm/-wal files, so inspecting a file we then refuse leaves nothing behind.
-    flags = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=_BUSY_TIMEOUT_S)
+        con = sqlite3.connect(_ro_uri(path), uri=True, timeout=_BUSY_TIMEOUT_S)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "store_info" not in tables:
                 raise StoreError(f"{path} is an SQLite database but not a meta store (no store_info table)")
-            row = con.execute("SELECT value FROM store_info WHERE key='schema_version'").fetchone()
+            info = dict(con.execute("SELECT key, value FROM store_info").fetchall())
             ok = con.execute("PRAGMA quick_check").fetchone()
+            columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")} for t in ("pairs",)}
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is corrupt or not a meta store ({exc})") from None
     if ok is None or ok[0] != "ok":
         raise StoreError(f"{path} is corrupt (integrity check: {ok[0] if ok else 'no answer'})")
-    if row is None:
+    version = info.get("schema_version")
+    if version is None:
         raise StoreError(f"{path} has no schema version; not a meta store")
-    if int(row[0]) != SCHEMA_VERSION:
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise StoreError(f"{path} has a schema version that is not a number ({str(version)[:40]!r}); "
+                         "not a meta store this transferability can read") from None
+    if version != SCHEMA_VERSION:
         raise StoreError(
-            f"{path} has store schema version {row[0]}, this transferability reads version "
+            f"{path} has store schema version {version}, this transferability reads version "
             f"{SCHEMA_VERSION}; export it with the matching version and import it here"
         )
+    return {"read_only": info.get(READ_ONLY_KEY), "columns": columns}
+
+
+def _check_writable(path: str) -> None:
+    """The store file and its directory (where SQLite keeps the WAL journal) must be writable.
+    Checked by trying, before any SQLite connection (which would fall back to read-only and
+    leave journal files behind); ``os.access`` is not enough (root, immutable files)."""
+    try:
+        with open(path, "r+b"):
+            pass
+    except OSError as exc:
+        raise StoreError(f"{path} is not writable ({exc.strerror}); pass --store PATH of a store you can write") from None
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StoreError(f"cannot write in {parent} ({exc.strerror}), where the store {os.path.basename(path)} "
+                         "keeps its journal") from None
 
 
 def _create_atomically(path: str) -> None:
@@ -84,22 +143,24 @@ def _create_atomically(path: str) -> None:
     if not os.path.isdir(parent):
         raise StoreError(f"cannot create a store in {parent}: no such directory")
     tmp = f"{path}.init-{os.getpid()}"
-    con = sqlite3.connect(tmp, isolation_level=None)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("BEGIN")
-        for stmt in SCHEMA.split(";"):
-            if stmt.strip():
-                con.execute(stmt)
-        con.executemany("INSERT INTO store_info VALUES (?, ?)", [
-            ("schema_version", str(SCHEMA_VERSION)), ("created_with", __version__), ("created_at", _now())])
-        con.execute("COMMIT")
-    finally:
-        con.close()
-    try:
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("BEGIN")
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    con.execute(stmt)
+            con.executemany("INSERT INTO store_info VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)), ("created_with", __version__), ("created_at", _now())])
+            con.execute("COMMIT")
+        finally:
+            con.close()
         os.link(tmp, path)
     except FileExistsError:
         pass  # another process created it: use theirs
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot create a store at {path} ({getattr(exc, 'strerror', None) or exc})") from None
     finally:
         for suffix in ("", "-wal", "-shm"):
             try:
@@ -123,22 +184,46 @@ class MetaStore:
     def __init__(self, path, *, create=True, readonly=False):
         self.path = os.fspath(path)
         self.readonly = readonly
-        exists = os.path.exists(self.path)
-        if exists:
-            if os.path.isdir(self.path):
-                raise StoreError(f"{self.path} is a directory, not a meta store")
-            _check_existing(self.path)
+        self._con = None
+        if _exists_as_file(self.path):
+            info = _check_existing(self.path)
+            if not readonly:
+                if info["read_only"]:
+                    raise StoreError(f"{self.path} is {info['read_only']} and read-only; "
+                                     "pass --store PATH to write to a store of your own")
+                _check_writable(self.path)
         elif not create or readonly:
             raise StoreError(f"no meta store at {self.path}")
         else:
             _create_atomically(self.path)
-        if readonly:
-            self._con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
-        else:
-            self._con = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.execute("PRAGMA foreign_keys=ON")
+            info = _check_existing(self.path)
+        try:
+            if readonly:
+                self._con = sqlite3.connect(_ro_uri(self.path), uri=True, timeout=_BUSY_TIMEOUT_S)
+            else:
+                self._con = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.execute("PRAGMA foreign_keys=ON")
+            if not readonly:
+                self._add_columns(info["columns"])
+            self._pair_columns = {r[1] for r in self._con.execute("PRAGMA table_info(pairs)")}
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(f"cannot open the store {self.path} ({exc})") from None
+
+    @staticmethod
+    def _missing(columns):
+        return [(t, c, ty) for t, c, ty in ADDED_COLUMNS if c not in columns.get(t, ())]
+
+    def _add_columns(self, columns):
+        """Add the nullable columns of :data:`ADDED_COLUMNS` that an older store lacks."""
+        if not self._missing(columns):
+            return
+        with self.transaction() as con:
+            for table, col, typ in ADDED_COLUMNS:  # re-read inside the lock: another writer may have added them
+                if col not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -157,7 +242,7 @@ class MetaStore:
     def transaction(self):
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
         if self.readonly:
-            raise StoreError(f"{self.path} is read-only (the shipped default store); pass --store PATH to write")
+            raise StoreError(f"{self.path} is opened read-only; pass --store PATH to write to a store of your own")
         con = self._con
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -182,13 +267,14 @@ class MetaStore:
         return con.execute("SELECT id FROM datasets WHERE fingerprint=?", (fp,)).fetchone()[0]
 
     def record_pair(self, *, name, family, preprocess, source, target, meta_features, feature_schema,
-                    outcomes=(), kshot=(), con=None):
+                    outcomes=(), kshot=(), task=None, base=None, con=None):
         """Record a pair, its meta-features, outcomes and k-shot baselines in one transaction.
 
         ``source``/``target`` are dicts with ``fingerprint``, ``shape``, ``y`` (or None) and
         ``provenance``. ``outcomes``: dicts with ``method``, ``params``, ``base_estimator``, ``seed``,
         ``target_accuracy``, ``runtime_s``, ``status``, ``error``. ``kshot``: dicts with
-        ``base_estimator``, ``k``, ``seed``, ``n_draws``, ``accuracy``. Existing records are kept
+        ``base_estimator``, ``k``, ``seed``, ``n_draws``, ``accuracy``. ``task``/``base``: the real
+        task and underlying dataset the pair derives from (or None). Existing records are kept
         (nothing duplicated). Returns ``(pair_id, n_outcomes_added)``.
         """
         def work(c):
@@ -197,9 +283,9 @@ class MetaStore:
             key = pair_key(source["fingerprint"], target["fingerprint"], preprocess)
             c.execute(
                 "INSERT OR IGNORE INTO pairs (key, source_id, target_id, name, family, preprocess, feature_schema,"
-                " meta_features, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " meta_features, created_at, task, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, sid, tid, name, family, preprocess, int(feature_schema),
-                 json.dumps(meta_features, sort_keys=True, allow_nan=True), _now()),
+                 json.dumps(meta_features, sort_keys=True, allow_nan=True), _now(), task, base),
             )
             pid = c.execute("SELECT id FROM pairs WHERE key=?", (key,)).fetchone()[0]
             added = self._insert_outcomes(c, pid, outcomes)
@@ -210,6 +296,33 @@ class MetaStore:
             return work(con)
         with self.transaction() as c:
             return work(c)
+
+    def insert_outcomes(self, pair_key, outcomes=(), kshot=()) -> int:
+        """Add outcomes and k-shot baselines to the recorded pair ``pair_key`` in one
+        transaction (a resumed build adds to a pair it recorded before); returns how many
+        outcomes were new."""
+        with self.transaction() as con:
+            row = con.execute("SELECT id FROM pairs WHERE key=?", (pair_key,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path} has no pair {pair_key[:12]}... to add outcomes to")
+            added = self._insert_outcomes(con, row[0], outcomes)
+            self._insert_kshot(con, row[0], kshot)
+        return added
+
+    def mark_read_only(self, reason: str) -> None:
+        """Mark the store read-only for every process that opens it later (``reason`` says what
+        it is, e.g. "the shipped default store"); opening it for writing then raises."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO store_info VALUES (?, ?)", (READ_ONLY_KEY, str(reason)))
+
+    def checkpoint_and_close_journal(self) -> None:
+        """Fold the WAL into the database file, switch it to a rollback journal and close: the
+        file is then complete on its own (to be moved, shipped or opened read-only)."""
+        if self.readonly:
+            raise StoreError(f"{self.path} is opened read-only")
+        self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._con.execute("PRAGMA journal_mode=DELETE")
+        self.close()
 
     @staticmethod
     def _insert_outcomes(con, pair_id, outcomes):
@@ -239,7 +352,27 @@ class MetaStore:
 
     # -- reading --------------------------------------------------------------------------------
     def query(self, sql, args=()):
+        """Rows of a read-only SQL query (inspection and tests; library code uses the methods)."""
         return self._con.execute(sql, args).fetchall()
+
+    def kshot_keys(self, seed) -> set:
+        """Set of (pair key, base estimator, k) with a k-shot baseline of ``seed``."""
+        return set(self.query(
+            "SELECT p.key, k.base_estimator, k.k FROM kshot k JOIN pairs p ON p.id = k.pair_id WHERE k.seed=?",
+            (int(seed),)))
+
+    def count_other_feature_schema(self, version) -> int:
+        """How many pairs hold meta-features of another feature schema than ``version``."""
+        return self.query("SELECT COUNT(*) FROM pairs WHERE feature_schema != ?", (int(version),))[0][0]
+
+    def pair_rows(self):
+        """``(id, key, source_id, target_id, name, family, preprocess, feature_schema,
+        meta_features, created_at, task, base)`` of every pair, by key (NULL task/base on a
+        read-only store that predates those columns)."""
+        extra = ", ".join(c if c in self._pair_columns else f"NULL AS {c}" for c in ("task", "base"))
+        return self.query(
+            "SELECT id, key, source_id, target_id, name, family, preprocess, feature_schema, meta_features,"
+            f" created_at, {extra} FROM pairs ORDER BY key")
 
     def done_keys(self):
         """Set of (pair key, method, canonical params, base estimator, seed) already recorded."""
@@ -271,4 +404,5 @@ class MetaStore:
             "n_kshot": q("SELECT COUNT(*) FROM kshot"),
             "kshot_k": [r[0] for r in self.query("SELECT DISTINCT k FROM kshot ORDER BY k")],
             "feature_schemas": [r[0] for r in self.query("SELECT DISTINCT feature_schema FROM pairs ORDER BY 1")],
+            "read_only": self.readonly,
         }

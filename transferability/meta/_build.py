@@ -4,20 +4,28 @@ A **pair spec** is a JSON-able dict that says how to make one pair, so that any 
 re-create it from the spec alone (no arrays travel):
 
 - from files: ``{"name", "family", "preprocess", "source": {"path": "FILE[.mat:KEY]"},
-  "target": {"path": ...}}``; either side may add ``"max_rows": N`` (stratified subsample),
-  ``"classes": [...]`` (keep only these classes) and ``"seed"``; relative paths are resolved
-  against ``data_dir``;
+  "target": {"path": ...}}``; relative paths are resolved against ``data_dir``;
+- from a real benchmark dataset: a side ``{"dataset": BASE, "domain": NAME}``, loaded with
+  :func:`transferability.datasets.load_real_domain`;
+- either side may add ``"max_rows": N`` (stratified subsample), ``"classes": [...]`` (keep only
+  these classes) and ``"seed"``;
 - either form may add ``"max_features": k``: after preprocessing, both domains are projected on
   the top-k principal axes of the pooled features (no labels involved);
 - generated: ``{"name", "family", "preprocess", "generator": {"kind": "covariate_shift", "base":
   "digits", "level": 0.6, "seed": 3, "transform": null}}`` (see
-  :mod:`transferability.datasets._shifts`).
+  :mod:`transferability.datasets._shifts`);
+- any spec may carry ``"task"`` (the real source→target task it derives from) and ``"base"``
+  (the underlying dataset), recorded with the pair.
+
+A pair's **identity** is (fingerprint of the raw source as drawn, fingerprint of the raw target
+as drawn, preprocessing key): :func:`plan` only draws the raw domains, it never runs the
+preprocessing or the PCA.
 
 The **unit of work** is one pair: compute its meta-features if the store lacks the pair, run the
 (method, base estimator) outcomes it lacks, and the k-shot baselines. Workers only compute; the
 calling process is the one writer and records each finished pair in one transaction. A build
 that is killed and started again skips every pair already complete and redoes only what is
-missing.
+missing. Local worker processes exit when the build process dies (a parent watchdog).
 """
 
 from __future__ import annotations
@@ -25,19 +33,38 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 import time
 
 import numpy as np
 
 from transferability._version import __version__
+from transferability.meta_store import MetaStore, canonical_params, fingerprint, pair_key
+from transferability.methods._evaluate import DEFAULT_KSHOT
+from transferability.utils.identity import preprocess_key
+from transferability.utils.io import one_line
 from transferability.utils.validation import InputError
 
-from ._store import MetaStore, canonical_params, fingerprint, pair_key
-
-__all__ = ["BuildConfig", "materialize", "preprocess_key", "plan", "run_pair", "build", "load_spec_file", "record_evaluation"]
+__all__ = ["BuildConfig", "DEFAULT_BASE_ESTIMATORS", "materialize", "draw", "pair_identity", "plan", "run_pair",
+           "build", "check_run_settings", "load_spec_file", "record_evaluation", "effective_params"]
 
 DEFAULT_BASE_ESTIMATORS = ("1nn", "logreg")
-DEFAULT_KSHOT = (1, 3, 5, 10)
+_MAX_SEED = 2**32 - 1
+
+
+def _int_list(values, what, *, minimum):
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer, str)):
+            raise InputError(f"{what} must be integers, got {v!r}")
+        try:
+            n = int(v)
+        except ValueError:
+            raise InputError(f"{what} must be integers, got {v!r}") from None
+        if n < minimum:
+            raise InputError(f"{what} must be at least {minimum}, got {n}")
+        out.append(n)
+    return out
 
 
 class BuildConfig(dict):
@@ -46,14 +73,31 @@ class BuildConfig(dict):
     @classmethod
     def make(cls, *, methods=None, base_estimators=DEFAULT_BASE_ESTIMATORS, kshot=DEFAULT_KSHOT, seed=0,
              method_params=None):
-        from transferability.methods import available_methods
+        """Check every setting (raises :class:`InputError`, one line) and return the config."""
+        from transferability.methods import BASE_ESTIMATORS, available_methods
 
         methods = list(available_methods()) if methods in (None, "all") else list(methods)
+        if not methods:
+            raise InputError("no methods given")
         unknown = [m for m in methods if m not in available_methods()]
         if unknown:
-            raise InputError(f"unknown method(s): {', '.join(unknown)}")
-        return cls(methods=methods, base_estimators=list(base_estimators), kshot=[int(k) for k in kshot],
-                   seed=int(seed), method_params=dict(method_params or {}))
+            raise InputError(f"unknown method(s): {', '.join(map(str, unknown))}")
+        base_estimators = list(base_estimators)
+        if not base_estimators:
+            raise InputError("no base estimators given")
+        bad = [b for b in base_estimators if b not in BASE_ESTIMATORS]
+        if bad:
+            raise InputError(f"unknown base estimator(s): {', '.join(map(str, bad))}; "
+                             f"choose from {', '.join(BASE_ESTIMATORS)}")
+        kshot = _int_list(kshot, "k-shot values", minimum=1)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= _MAX_SEED:
+            raise InputError(f"seed must be an integer in [0, {_MAX_SEED}], got {seed!r}")
+        method_params = dict(method_params or {})
+        stray = [m for m in method_params if m not in methods]
+        if stray:
+            raise InputError(f"parameters given for method(s) not in the build: {', '.join(map(str, stray))}")
+        return cls(methods=methods, base_estimators=base_estimators, kshot=kshot, seed=int(seed),
+                   method_params=method_params)
 
 
 def effective_params(method: str, overrides: dict) -> dict:
@@ -62,7 +106,7 @@ def effective_params(method: str, overrides: dict) -> dict:
     from transferability.methods import get_method
     from transferability.methods._evaluate import _params_of
 
-    params = _params_of(get_method(method, **overrides), overrides)
+    params = _params_of(get_method(method, **overrides))
     params.pop("random_state", None)
     return params
 
@@ -78,17 +122,38 @@ def _load_file(path: str):
     return d.X, d.y
 
 
-def _side(side: dict, data_dir: str | None, default_seed: int):
-    path = side["path"]
-    if data_dir and not os.path.isabs(path.split(":")[0]):
-        path = os.path.join(data_dir, path)
-    X, y = _load_file(path)
+@functools.lru_cache(maxsize=32)
+def _load_real(base: str, domain: str):
+    from transferability.datasets import load_real_domain
+
+    d = load_real_domain(base, domain)
+    if d.y is None:
+        raise InputError(f"dataset {base}, domain {domain}: a store pair needs labelled domains")
+    return np.asarray(d.X), np.asarray(d.y)
+
+
+def _side(side: dict, data_dir: str | None, default_seed: int, where: str):
+    if not isinstance(side, dict):
+        raise InputError(f"{where} must be an object")
+    if "path" in side:
+        path = side["path"]
+        if data_dir and not os.path.isabs(path.split(":")[0]):
+            path = os.path.join(data_dir, path)
+        X, y = _load_file(path)
+        prov = {"path": side["path"]}
+        label = path
+    elif "dataset" in side and "domain" in side:
+        X, y = _load_real(str(side["dataset"]), str(side["domain"]))
+        prov = {"dataset": str(side["dataset"]), "domain": str(side["domain"])}
+        label = f"{side['dataset']}/{side['domain']}"
+    else:
+        raise InputError(f"{where} needs a path, or a dataset and a domain")
     keep = np.ones(len(y), dtype=bool)
     if side.get("classes") is not None:
         wanted = {str(c) for c in side["classes"]}
         keep = np.array([str(v) in wanted for v in y])
         if not keep.any():
-            raise InputError(f"{path}: none of the classes {sorted(wanted)} are present")
+            raise InputError(f"{label}: none of the classes {sorted(wanted)} are present")
     idx = np.flatnonzero(keep)
     n = side.get("max_rows")
     if n is not None and len(idx) > n:
@@ -97,45 +162,55 @@ def _side(side: dict, data_dir: str | None, default_seed: int):
         idx, _ = train_test_split(idx, train_size=int(n), stratify=y[idx],
                                   random_state=int(side.get("seed", default_seed)))
         idx = np.sort(idx)
-    prov = {"path": side["path"], **{k: side[k] for k in ("classes", "max_rows", "seed") if side.get(k) is not None}}
+    prov.update({k: side[k] for k in ("classes", "max_rows", "seed") if side.get(k) is not None})
     return X[idx], y[idx], prov
 
 
-def preprocess_key(spec: dict) -> str:
-    """The preprocessing pipeline of a spec as stored in ``pairs.preprocess`` (part of the pair key)."""
-    key = spec.get("preprocess", "none")
-    if spec.get("max_features") is not None:
-        key += f"+pca{int(spec['max_features'])}"
-    return key
+def _spec_preprocess_key(spec: dict) -> str:
+    return preprocess_key(spec.get("preprocess", "none"), spec.get("max_features"))
 
 
-def materialize(spec: dict, data_dir: str | None = None):
-    """Create a pair from its spec; returns ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``
-    with the spec's preprocessing applied.
-
-    Each provenance holds the ``fingerprint`` and ``shape`` of the domain **as drawn, before
-    preprocessing**:
-    the pair's identity is (raw source, raw target, preprocessing pipeline), which does not
-    depend on floating-point details of the preprocessing (thread counts, BLAS builds)."""
-    from transferability.datasets import preprocess_pair
-    from transferability.datasets._shifts import make_shift_pair
-
+def draw(spec: dict, data_dir: str | None = None):
+    """The raw domains of a spec, as drawn (loaded, class-filtered, subsampled; **not**
+    preprocessed): ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``. Each provenance
+    holds the domain's ``fingerprint`` and ``shape``."""
     if "generator" in spec:
+        from transferability.datasets._shifts import make_shift_pair
+
         g = spec["generator"]
         Xs, ys, Xt, yt = make_shift_pair(g["kind"], g["base"], float(g["level"]), int(g["seed"]),
                                          n_max=int(g.get("n_max", 400)), transform=g.get("transform"))
         prov_s = {"generator": dict(g), "role": "source"}
         prov_t = {"generator": dict(g), "role": "target"}
     else:
+        name = spec.get("name", "?")
         for side in ("source", "target"):
-            if side not in spec or "path" not in spec[side]:
-                raise InputError(f"pair spec '{spec.get('name', '?')}' needs {side}.path (or a generator)")
-        Xs, ys, prov_s = _side(spec["source"], data_dir, 0)
-        Xt, yt, prov_t = _side(spec["target"], data_dir, 1)
+            if side not in spec:
+                raise InputError(f"pair spec '{name}' needs a {side} (or a generator)")
+        Xs, ys, prov_s = _side(spec["source"], data_dir, 0, f"pair spec '{name}': source")
+        Xt, yt, prov_t = _side(spec["target"], data_dir, 1, f"pair spec '{name}': target")
         if Xs.shape[1] != Xt.shape[1]:
-            raise InputError(f"pair '{spec.get('name')}': source has {Xs.shape[1]} features, target {Xt.shape[1]}")
+            raise InputError(f"pair '{name}': source has {Xs.shape[1]} features, target {Xt.shape[1]}")
     prov_s["fingerprint"], prov_s["shape"] = fingerprint(Xs, ys), list(Xs.shape)
     prov_t["fingerprint"], prov_t["shape"] = fingerprint(Xt, yt), list(Xt.shape)
+    return Xs, ys, Xt, yt, prov_s, prov_t
+
+
+def pair_identity(spec: dict, data_dir: str | None = None) -> str:
+    """The store key of a spec's pair: fingerprints of the raw domains as drawn + the
+    preprocessing key. Draws the domains only; runs no preprocessing or PCA, so the key does
+    not depend on floating-point details of those (thread counts, BLAS builds)."""
+    *_, prov_s, prov_t = draw(spec, data_dir)
+    return pair_key(prov_s["fingerprint"], prov_t["fingerprint"], _spec_preprocess_key(spec))
+
+
+def materialize(spec: dict, data_dir: str | None = None):
+    """Create a pair from its spec; returns ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``
+    with the spec's preprocessing applied (provenance as in :func:`draw`: the fingerprints are
+    those of the raw domains)."""
+    from transferability.datasets import preprocess_pair
+
+    Xs, ys, Xt, yt, prov_s, prov_t = draw(spec, data_dir)
     Xs, Xt = preprocess_pair(Xs, Xt, spec.get("preprocess", "none"))
     k = spec.get("max_features")
     if k is not None and Xs.shape[1] > int(k):
@@ -160,8 +235,11 @@ def _check_spec(spec, i):
     if not isinstance(spec, dict):
         raise InputError(f"pair spec {i} is not an object")
     for key in ("name", "family"):
-        if not spec.get(key):
-            raise InputError(f"pair spec {i} has no '{key}'")
+        if not spec.get(key) or not isinstance(spec[key], str):
+            raise InputError(f"pair spec {i} has no '{key}' (a non-empty string)")
+    for key in ("task", "base"):
+        if spec.get(key) is not None and not (isinstance(spec[key], str) and spec[key]):
+            raise InputError(f"pair spec '{spec['name']}': '{key}' must be a non-empty string")
     from transferability.datasets import PREPROCESSING
 
     if spec.get("preprocess", "none") not in PREPROCESSING:
@@ -173,6 +251,8 @@ def load_spec_file(path) -> list:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError(f"spec file not found: {path}")
+    if not os.path.isfile(path):
+        raise InputError(f"spec file {path} is not a regular file")
     try:
         if path.lower().endswith(".toml"):
             import tomllib
@@ -193,7 +273,7 @@ def load_spec_file(path) -> list:
         _check_spec(spec, i)
         spec = json.loads(json.dumps(spec))
         for side in ("source", "target"):
-            if side in spec and "path" in spec[side]:
+            if isinstance(spec.get(side), dict) and "path" in spec[side]:
                 p = spec[side]["path"]
                 if not os.path.isabs(p.split(":")[0]):
                     spec[side]["path"] = os.path.join(base, p)
@@ -202,29 +282,23 @@ def load_spec_file(path) -> list:
 
 
 # -- the grid ------------------------------------------------------------------------------------
-def _pair_identity(spec, data_dir):
-    *_, prov_s, prov_t = materialize(spec, data_dir)
-    return pair_key(prov_s["fingerprint"], prov_t["fingerprint"], preprocess_key(spec))
-
-
 def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
     """For each spec, what is missing in ``store``: ``[(spec, todo)]`` with ``todo`` =
     ``{"features": bool, "outcomes": [(method, base_estimator)], "kshot": [(base, k)]}``;
     pairs with nothing missing are left out. Returns ``(work, failed)``: a spec that cannot be
-    made (missing file, bad parameters) is listed in ``failed`` with its reason, not fatal."""
+    made (missing file, bad parameters) is listed in ``failed`` with its reason, not fatal.
+    Only the raw domains are drawn (:func:`pair_identity`)."""
     done = store.done_keys()
     have_pairs = store.pair_keys()
-    have_kshot = set(store.query(
-        "SELECT p.key, k.base_estimator, k.k FROM kshot k JOIN pairs p ON p.id = k.pair_id WHERE k.seed=?",
-        (config["seed"],)))
+    have_kshot = store.kshot_keys(config["seed"])
     params = {m: canonical_params(effective_params(m, config["method_params"].get(m, {})))
               for m in config["methods"]}
     work, failed = [], []
     for spec in specs:
         try:
-            key = _pair_identity(spec, data_dir)
+            key = pair_identity(spec, data_dir)
         except Exception as exc:  # noqa: BLE001 - one bad spec must not stop the build
-            failed.append({"name": spec.get("name", "?"), "error": _one_line(exc)})
+            failed.append({"name": spec.get("name", "?"), "error": one_line(exc)})
             continue
         todo = {
             "features": key not in have_pairs,
@@ -236,6 +310,17 @@ def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
         if todo["features"] or todo["outcomes"] or todo["kshot"]:
             work.append((spec, todo))
     return work, failed
+
+
+def _outcome_rows(report, seed, base_estimator=None):
+    rows = []
+    for r in report.results:
+        params = dict(r.params)
+        params.pop("random_state", None)
+        rows.append({"method": r.method, "params": params, "base_estimator": base_estimator or r.base_estimator,
+                     "seed": seed, "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s,
+                     "status": r.status, "error": r.error, "library_version": __version__})
+    return rows
 
 
 def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
@@ -258,17 +343,13 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
             mp = {m: config["method_params"][m] for m in methods if m in config["method_params"]}
             rep = evaluate_methods(Xs, ys, Xt, yt, methods=methods, base_estimator=b, method_params=mp,
                                    kshot=(), random_state=seed)
-            for r in rep.results:
-                params = dict(r.params)
-                params.pop("random_state", None)
-                outcomes.append({"method": r.method, "params": params, "base_estimator": b, "seed": seed,
-                                 "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s,
-                                 "status": r.status, "error": r.error, "library_version": __version__})
+            outcomes += _outcome_rows(rep, seed, b)
         kshot = [{"base_estimator": b, "k": k, "seed": seed, "n_draws": 5,
                   "accuracy": kshot_baseline(Xt, yt, k, base_estimator=b, n_draws=5, random_state=seed)}
                  for b, k in todo["kshot"]]
     return {
-        "name": spec["name"], "family": spec["family"], "preprocess": preprocess_key(spec),
+        "name": spec["name"], "family": spec["family"], "preprocess": _spec_preprocess_key(spec),
+        "task": spec.get("task"), "base": spec.get("base"),
         "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
         "source": {"fingerprint": prov_s.pop("fingerprint"), "shape": prov_s.pop("shape"), "y": ys,
                    "provenance": prov_s},
@@ -280,15 +361,23 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
 def _record(store: MetaStore, rec: dict) -> int:
     if rec["meta_features"] is None:  # the pair exists: add to it
         key = pair_key(rec["source"]["fingerprint"], rec["target"]["fingerprint"], rec["preprocess"])
-        with store.transaction() as con:
-            pid = con.execute("SELECT id FROM pairs WHERE key=?", (key,)).fetchone()[0]
-            added = store._insert_outcomes(con, pid, rec["outcomes"])
-            store._insert_kshot(con, pid, rec["kshot"])
-        return added
+        return store.insert_outcomes(key, rec["outcomes"], rec["kshot"])
     _, added = store.record_pair(name=rec["name"], family=rec["family"], preprocess=rec["preprocess"],
                                  source=rec["source"], target=rec["target"], meta_features=rec["meta_features"],
-                                 feature_schema=rec["feature_schema"], outcomes=rec["outcomes"], kshot=rec["kshot"])
+                                 feature_schema=rec["feature_schema"], outcomes=rec["outcomes"], kshot=rec["kshot"],
+                                 task=rec.get("task"), base=rec.get("base"))
     return added
+
+
+def check_run_settings(n_jobs, backend, scheduler):
+    """Check :func:`build`'s runner settings (raises :class:`InputError`), before any work."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise InputError(f"n_jobs must be a positive number of worker processes, or negative (-1: all cores), "
+                         f"got {n_jobs!r}")
+    if backend not in ("local", "dask"):
+        raise InputError(f"unknown backend '{backend}'; choose local or dask")
+    if backend == "dask" and not scheduler:
+        raise InputError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
 
 
 def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs=1, backend="local",
@@ -303,13 +392,17 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
     data_dir : str or None
         Where relative spec paths live (the benchmark data).
     n_jobs : int, default=1
-        Local backend: worker processes (joblib/loky); ``-1``: all cores.
+        Local backend: worker processes (joblib/loky); ``-1``: all cores. They exit when this
+        process dies.
     backend : {"local", "dask"}
     scheduler : str or None
         Dask: the ``dask.distributed`` scheduler address (``tcp://host:8786``); required for dask.
     progress : bool
         A progress bar with ETA on stderr.
     """
+    from transferability.meta import FEATURE_SCHEMA_VERSION
+
+    check_run_settings(n_jobs, backend, scheduler)
     t0 = time.perf_counter()
     work, failed = plan(store, specs, config, data_dir)
     summary = {"pairs_in_spec": len(specs), "pairs_with_work": len(work), "outcomes_added": 0,
@@ -333,47 +426,64 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
     try:
         if backend == "local":
             consume(_run_local(work, config, data_dir, n_jobs))
-        elif backend == "dask":
-            if not scheduler:
-                raise InputError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-            consume(_run_dask(work, config, data_dir, scheduler))
         else:
-            raise InputError(f"unknown backend '{backend}'; choose local or dask")
+            consume(_run_dask(work, config, data_dir, scheduler))
     finally:
         if bar is not None:
             bar.close()
     summary["seconds"] = round(time.perf_counter() - t0, 3)
-    from transferability.meta import FEATURE_SCHEMA_VERSION
-
     # pairs recorded earlier keep the meta-features they were computed with (a resumed build only
     # adds outcomes to them): say how many are of another feature schema than this build's
     summary["feature_schema"] = FEATURE_SCHEMA_VERSION
-    summary["pairs_other_feature_schema"] = store.query(
-        "SELECT COUNT(*) FROM pairs WHERE feature_schema != ?", (FEATURE_SCHEMA_VERSION,))[0][0]
+    summary["pairs_other_feature_schema"] = store.count_other_feature_schema(FEATURE_SCHEMA_VERSION)
     return summary
 
 
-def _one_line(exc) -> str:
-    msg = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+# -- runners -------------------------------------------------------------------------------------
+_watchdog_lock = threading.Lock()
+_watchdog_for = None
+_WATCHDOG_PERIOD_S = 0.5
 
 
-def _safe_run(spec, todo, config, data_dir):
+def _exit_with_parent(parent_pid):
+    """In a local worker process: a daemon thread that ends the process as soon as its parent
+    (the build) is gone, so a SIGKILLed build leaves no workers computing for nobody. loky
+    keeps idle workers for minutes and finishes the running task otherwise."""
+    global _watchdog_for
+    if parent_pid is None or os.getpid() == parent_pid:
+        return
+    with _watchdog_lock:
+        if _watchdog_for == parent_pid:
+            return
+        _watchdog_for = parent_pid
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(_WATCHDOG_PERIOD_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="transferability-parent-watchdog", daemon=True).start()
+
+
+def _safe_run(spec, todo, config, data_dir, parent_pid=None):
+    _exit_with_parent(parent_pid)
     try:
         return spec, run_pair(spec, todo, config, data_dir), None
     except Exception as exc:  # noqa: BLE001 - one bad pair must not stop the build
-        return spec, None, _one_line(exc)
+        return spec, None, one_line(exc)
 
 
 def _run_local(work, config, data_dir, n_jobs):
-    if n_jobs == 1:
+    if n_jobs == 1 or len(work) <= 1:
         for spec, todo in work:
             yield _safe_run(spec, todo, config, data_dir)
         return
     from joblib import Parallel, delayed
 
-    par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    yield from par(delayed(_safe_run)(spec, todo, config, data_dir) for spec, todo in work)
+    n_workers = min(len(work), n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+    par = Parallel(n_jobs=max(n_workers, 1), return_as="generator_unordered")
+    me = os.getpid()
+    yield from par(delayed(_safe_run)(spec, todo, config, data_dir, me) for spec, todo in work)
 
 
 def _run_dask(work, config, data_dir, scheduler):
@@ -395,7 +505,7 @@ def _run_dask(work, config, data_dir, scheduler):
 
 def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target, y_target, name, family,
                       preprocess, base_estimator, seed, source_provenance=None, target_provenance=None,
-                      source_fingerprint=None, target_fingerprint=None, n_draws=5) -> dict:
+                      source_fingerprint=None, target_fingerprint=None, n_draws=5, task=None, base=None) -> dict:
     """Record an :class:`~transferability.methods.EvaluationReport` (from ``evaluate``) in one
     transaction: the pair, its meta-features (from source features+labels and target features
     only), every outcome and the k-shot baselines. ``X_*`` are the arrays the methods saw; pass
@@ -404,13 +514,7 @@ def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target,
     from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
 
     feats = compute_meta_features(X_source, y_source, X_target, random_state=seed)
-    outcomes = []
-    for r in report.results:
-        params = dict(r.params)
-        params.pop("random_state", None)
-        outcomes.append({"method": r.method, "params": params, "base_estimator": r.base_estimator, "seed": seed,
-                         "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s, "status": r.status,
-                         "error": r.error})
+    outcomes = _outcome_rows(report, seed)
     kshot = [{"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws, "accuracy": v}
              for k, v in report.kshot.items()]
     pid, added = store.record_pair(
@@ -420,5 +524,5 @@ def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target,
                 "provenance": source_provenance or {}},
         target={"fingerprint": target_fingerprint or fingerprint(X_target, y_target), "shape": X_target.shape,
                 "provenance": target_provenance or {}},
-        meta_features=feats, outcomes=outcomes, kshot=kshot)
+        meta_features=feats, outcomes=outcomes, kshot=kshot, task=task, base=base)
     return {"pair_id": pid, "outcomes_added": added}
