@@ -1,4 +1,12 @@
-"""Shared pieces of the command line: error handling, loading, JSON output."""
+"""Shared pieces of the command line: one-line errors, shared options and option types, JSON output.
+
+Every error a user can cause ends as exit code 2 and one line ``error: ...`` on stderr:
+
+- :class:`OneLineGroup` / :class:`OneLineCommand` print click's usage errors (missing argument,
+  bad option, bad choice, unknown command) as that one line instead of click's three;
+- :func:`handle_errors` does the same for :class:`~transferability.utils.validation.InputError`
+  raised by the library (and prints one line, exit 1, on ``MemoryError``).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +17,30 @@ import sys
 import click
 
 LABEL_COLUMN_HELP = "Label column of .csv/.parquet inputs (default: 'label'; unlabelled if absent)."
+PREPROCESS_CHOICES = ("none", "zscore", "l2", "sum-zscore")
+PREPROCESS_HELP = ("Preprocessing, applied to each domain on its own statistics: none, zscore "
+                   "(per-feature, ddof=0), l2 (unit-norm rows), sum-zscore (rows divided by their sum, "
+                   "then zscore: the Office-Caltech recipe).")
+SEED_MAX = 2**32 - 1  # numpy's RandomState accepts seeds in [0, 2**32 - 1]
+
+_GENERIC_OOM = ("out of memory: the inputs are too large for this machine (a d x d covariance needs "
+                "8*d^2 bytes, a kernel block 8*n^2); use fewer features or samples")
 
 
 def fail(message: str, code: int = 2):
-    """Print one line on stderr and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
+    """Print one line ``error: message`` on stderr and exit with ``code``."""
+    click.echo(f"error: {_flatten(message)}", err=True)
     sys.exit(code)
 
 
+def _flatten(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return " ".join(lines)
+
+
 def handle_errors(func):
-    """Turn :class:`InputError` (bad input) into one stderr line and exit code 2."""
+    """Turn :class:`InputError` (bad input) into one stderr line and exit code 2; a
+    ``MemoryError`` into one line (its own message when it has one) and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -27,34 +49,174 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            fail(str(exc).splitlines()[0] if str(exc) else "bad input")
-        except MemoryError:
-            fail("out of memory; lower --max-samples or use smaller inputs", code=1)
+            fail(str(exc).splitlines()[0] if str(exc).strip() else "bad input")
+        except MemoryError as exc:
+            msg = str(exc).strip()
+            fail(f"out of memory: {msg.splitlines()[0]}" if msg else _GENERIC_OOM, code=1)
 
     return wrapper
 
 
-def load_pair(source: str, target: str, label_column: str | None):
-    """Load SOURCE and TARGET domains; an explicit --label-column must exist."""
-    from transferability.datasets import load_domain
+# -- one-line usage errors -----------------------------------------------------------------------
+class _OneLineUsageError(click.UsageError):
+    """A click error shown as one line ``error: ...`` (exit code of the original error)."""
 
-    explicit = label_column is not None
-    col = label_column if explicit else "label"
-    src = load_domain(source, label_column=col, require_label_column=explicit, name="source")
-    tgt = load_domain(target, label_column=col, require_label_column=explicit, name="target")
-    return src, tgt
+    def __init__(self, original: click.ClickException):
+        ctx = getattr(original, "ctx", None)
+        text = _flatten(original.format_message())
+        if ctx is not None and isinstance(original, click.UsageError):
+            text += f" (see '{ctx.command_path} --help')"
+        super().__init__(text, ctx=ctx)
+        self.exit_code = original.exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", file=file, err=file is None)
 
 
+def _one_line(exc: click.ClickException) -> click.ClickException:
+    if isinstance(exc, (_OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc  # already one line; a bare group invocation keeps click's help
+    return _OneLineUsageError(exc)
+
+
+class _OneLineMixin:
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            one = _one_line(exc)
+            if one is exc:
+                raise
+            raise one from exc
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            one = _one_line(exc)
+            if one is exc:
+                raise
+            raise one from exc
+
+
+class OneLineCommand(_OneLineMixin, click.Command):
+    """A :class:`click.Command` whose usage errors print one line ``error: ...`` (exit 2)."""
+
+
+class OneLineGroup(_OneLineMixin, click.Group):
+    """A :class:`click.Group` whose usage errors (unknown command, bad option, missing argument,
+    bad choice, in it or any subcommand) print one line ``error: ...`` (exit 2). Its
+    subcommands default to :class:`OneLineCommand` / :class:`OneLineGroup`."""
+
+    command_class = OneLineCommand
+    group_class = type  # subgroups made with @group.group() are OneLineGroups too
+
+
+# -- option types --------------------------------------------------------------------------------
+class CommaList(click.ParamType):
+    """A comma-separated list option (``--methods a,b``), items stripped, empty items dropped.
+
+    Parameters
+    ----------
+    item_type : click.ParamType, default=click.STRING
+        Type each item is converted with (e.g. ``click.IntRange(min=1)``).
+    keyword : str or None, default=None
+        A value returned as is instead of a list (``"all"`` for ``--methods all``).
+    allow_empty : bool, default=False
+        Whether the empty string means the empty list (``--kshot ''``: no baselines). A list
+        with no items otherwise (``''``, ``','``) is a usage error.
+    """
+
+    name = "list"
+
+    def __init__(self, item_type=click.STRING, *, keyword: str | None = None, allow_empty: bool = False,
+                 what: str = "names"):
+        self.item_type = click.types.convert_type(item_type)
+        self.keyword = keyword
+        self.allow_empty = allow_empty
+        self.what = what
+
+    def get_metavar(self, param, ctx=None):
+        return "LIST" if self.keyword is None else f"{self.keyword}|LIST"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        text = str(value)
+        if self.keyword is not None and text.strip() == self.keyword:
+            return self.keyword
+        if self.allow_empty and text.strip() == "":
+            return []
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            self.fail(f"expects a comma-separated list of {self.what}, got '{text}'", param, ctx)
+        out = []
+        for item in items:
+            try:
+                if isinstance(self.item_type, (click.types.IntParamType, click.IntRange)):
+                    try:
+                        int(item)
+                    except ValueError:
+                        self.fail(f"'{item}' is not an integer (expects a comma-separated list of "
+                                  f"{self.what})", param, ctx)
+                out.append(self.item_type.convert(item, param, ctx))
+            except click.BadParameter as exc:
+                if "expects a comma-separated list" in exc.message:
+                    raise
+                self.fail(f"{_flatten(exc.message).rstrip('.')} (expects a comma-separated list of "
+                          f"{self.what})", param, ctx)
+        return out
+
+
+SEED = click.IntRange(0, SEED_MAX)
+"""``--seed``: an integer numpy accepts as a seed, 0 .. 2**32 - 1."""
+
+KSHOT = CommaList(click.IntRange(min=1), allow_empty=True, what="integers >= 1")
+"""``--kshot 1,3,5``: positive integers; ``''`` for none."""
+
+
+# -- shared options ------------------------------------------------------------------------------
+def seed_option(help: str = "Random seed (0 .. 2**32-1).", default: int = 0):
+    return click.option("--seed", type=SEED, default=default, show_default=True, help=help)
+
+
+def label_column_option():
+    return click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
+
+
+def preprocess_option():
+    return click.option("--preprocess", type=click.Choice(PREPROCESS_CHOICES), default="none",
+                        show_default=True, help=PREPROCESS_HELP)
+
+
+def json_option():
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def quiet_option():
+    return click.option("--quiet", is_flag=True,
+                        help="No progress bar (bars are drawn only when stderr is a terminal).")
+
+
+def kshot_option():
+    return click.option("--kshot", type=KSHOT, default="1,3,5,10", show_default=True,
+                        help="k values of the k-shot baselines ('' for none).")
+
+
+def progress_wanted(quiet: bool) -> bool:
+    """Whether to ask for a progress bar: not ``--quiet`` and stderr is a terminal (off a
+    terminal, e.g. in a pipe, a log or a test, no bar is drawn)."""
+    if quiet:
+        return False
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- output ----------------------------------------------------------------------------------------
 def echo_json(obj) -> None:
-    """Print exactly one JSON object on stdout."""
-    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=_json_default))
+    """Print exactly one strict JSON object on stdout (numpy values converted, NaN/inf -> null)."""
+    from transferability.utils.io import json_safe
 
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+    click.echo(json.dumps(json_safe(obj), indent=2, sort_keys=False, allow_nan=False))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, echo_json, handle_errors, load_pair
+from ._common import (
+    CommaList, OneLineCommand, echo_json, handle_errors, json_option, label_column_option, progress_wanted,
+    quiet_option, seed_option,
+)
 
-_PROGRESS_CELLS = 2_000_000  # rows x features above which a progress bar is shown
+_PROGRESS_CELLS = 2_000_000  # rows x features above which a progress bar is shown (on a terminal)
 
 
 def _format_table(report) -> str:
@@ -32,33 +35,28 @@ def run_report(Xs, Xt, *, measures, max_samples, seed, backend, quiet):
     cells = (Xs.shape[0] + Xt.shape[0]) * Xs.shape[1]
     return compute_divergences(
         Xs, Xt, measures=measures, max_samples=max_samples, random_state=seed, backend=backend,
-        progress=(not quiet) and cells >= _PROGRESS_CELLS,
+        progress=progress_wanted(quiet) and cells >= _PROGRESS_CELLS,
     )
 
 
 def _common_options(f):
-    f = click.option("--quiet", is_flag=True, help="No progress bar.")(f)
+    f = quiet_option()(f)
     f = click.option("--backend", type=click.Choice(["numpy", "torch", "auto"]), default="numpy",
                      show_default=True, help="Kernel backend for the MMDs (torch: GPU when present).")(f)
-    f = click.option("--seed", type=int, default=0, show_default=True,
-                     help="Seed for subsampling and the domain classifiers.")(f)
+    f = seed_option(help="Seed for subsampling and the domain classifiers (0 .. 2**32-1).")(f)
     f = click.option("--max-samples", type=click.IntRange(min=2), default=None,
                      help="Rows per domain above which kernel/classifier measures subsample "
                           "(default: 10000 for the MMDs, 2000 for classifiers and kNN).")(f)
-    f = click.option("--measures", default=None, metavar="LIST",
+    f = click.option("--measures", type=CommaList(what="measures"), default=None,
                      help="Comma-separated subset of measures (default: all).")(f)
-    f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
+    f = json_option()(f)
     return f
 
 
-def _parse_measures(measures):
-    return None if measures is None else [m.strip() for m in measures.split(",") if m.strip()]
-
-
-@click.command("divergences")
+@click.command("divergences", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
-@click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
+@label_column_option()
 @_common_options
 @handle_errors
 def divergences_cmd(source, target, label_column, as_json, measures, max_samples, seed, backend, quiet):
@@ -67,11 +65,10 @@ def divergences_cmd(source, target, label_column, as_json, measures, max_samples
     SOURCE/TARGET: .npz (X, optional y), .npy, .csv/.parquet, .mat (FILE.mat:src|tar picks one
     domain of a two-domain file).
     """
-    from transferability.utils.validation import check_pair
+    from transferability.datasets import load_pair
 
-    src, tgt = load_pair(source, target, label_column)
-    Xs, Xt = check_pair(src.X, tgt.X)
-    report = run_report(Xs, Xt, measures=_parse_measures(measures), max_samples=max_samples,
+    pair = load_pair(source, target, label_column=label_column)
+    report = run_report(pair.X_source, pair.X_target, measures=measures, max_samples=max_samples,
                         seed=seed, backend=backend, quiet=quiet)
     if as_json:
         echo_json(report.to_dict())
@@ -79,7 +76,7 @@ def divergences_cmd(source, target, label_column, as_json, measures, max_samples
         click.echo(_format_table(report))
 
 
-@click.command("demo")
+@click.command("demo", cls=OneLineCommand)
 @_common_options
 @handle_errors
 def demo_cmd(as_json, measures, max_samples, seed, backend, quiet):
@@ -87,7 +84,7 @@ def demo_cmd(as_json, measures, max_samples, seed, backend, quiet):
     from transferability.datasets import make_demo_pair
 
     src, tgt = make_demo_pair(random_state=seed)
-    report = run_report(src.X, tgt.X, measures=_parse_measures(measures), max_samples=max_samples,
+    report = run_report(src.X, tgt.X, measures=measures, max_samples=max_samples,
                         seed=seed, backend=backend, quiet=quiet)
     if as_json:
         out = report.to_dict()

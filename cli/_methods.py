@@ -7,12 +7,13 @@ import os
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, echo_json, handle_errors, load_pair
+from ._common import (
+    CommaList, OneLineCommand, echo_json, handle_errors, json_option, kshot_option, label_column_option,
+    preprocess_option, progress_wanted, quiet_option, seed_option,
+)
 
-PREPROCESS_HELP = ("Preprocessing, applied to each domain on its own statistics: none, zscore "
-                   "(per-feature, ddof=0), l2 (unit-norm rows), sum-zscore (rows divided by their sum, "
-                   "then zscore: the Office-Caltech recipe).")
 BASE_HELP = "Base estimator: 1nn, logreg or linear_svm."
+_OUTPUT_FORMATS = (".npy", ".npz", ".csv", ".txt")
 
 
 def _parse_params(items, *, per_method: bool):
@@ -38,18 +39,6 @@ def _parse_params(items, *, per_method: bool):
     return out
 
 
-def _prepared_pair(source, target, label_column, preprocess):
-    from transferability.datasets import preprocess_pair
-    from transferability.utils.validation import InputError, check_pair
-
-    src, tgt = load_pair(source, target, label_column)
-    if src.y is None:
-        raise InputError(f"source: {source} has no labels (a source domain must be labelled)")
-    Xs, Xt = check_pair(src.X, tgt.X)
-    Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
-    return src, tgt, Xs, Xt
-
-
 def _absolute_spec(spec: str) -> str:
     """``FILE[:KEY]`` with FILE made absolute (provenance of a recorded pair)."""
     from transferability.datasets._loaders import _split_spec
@@ -58,54 +47,74 @@ def _absolute_spec(spec: str) -> str:
     return os.path.abspath(path) + (f":{key}" if key else "")
 
 
-def _write_predictions(path, y_pred):
-    import numpy as np
-
+def _check_output(path: str) -> str:
+    """Refuse an output path that cannot be written, before any work is done; returns its format."""
     from transferability.utils.validation import InputError
 
     ext = os.path.splitext(path)[1].lower()
+    if ext not in _OUTPUT_FORMATS:
+        raise InputError(f"unknown output format '{ext}'; use .npy, .npz, .csv or .txt")
+    if os.path.isdir(path):
+        raise InputError(f"--output {path} is a directory; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputError(f"output directory does not exist: {directory}")
-    tmp = path + ".tmp"
-    if ext == ".npy":
-        with open(tmp, "wb") as fh:
-            np.save(fh, np.asarray(y_pred))
-    elif ext == ".npz":
-        with open(tmp, "wb") as fh:
-            np.savez(fh, y_pred=np.asarray(y_pred))
-    elif ext in (".csv", ".txt"):
-        with open(tmp, "w") as fh:
-            if ext == ".csv":
-                fh.write("prediction\n")
-            fh.writelines(f"{v}\n" for v in np.asarray(y_pred).tolist())
-    else:
-        raise InputError(f"unknown output format '{ext}'; use .npy, .npz, .csv or .txt")
-    os.replace(tmp, path)  # never leave a half-written file under the final name
+    return ext
 
 
-@click.command("adapt")
+def _write_predictions(path, y_pred):
+    """Write the predictions atomically (a temporary file in the same directory, then a rename):
+    a refused write leaves nothing behind and never a half-written file under the final name."""
+    import io
+
+    import numpy as np
+
+    from transferability.utils.io import atomic_write_bytes, atomic_write_text
+    from transferability.utils.validation import InputError
+
+    ext = _check_output(path)
+    y_pred = np.asarray(y_pred)
+    try:
+        if ext in (".npy", ".npz"):
+            buf = io.BytesIO()
+            if ext == ".npy":
+                np.save(buf, y_pred, allow_pickle=False)
+            else:
+                np.savez(buf, y_pred=y_pred)
+            atomic_write_bytes(path, buf.getvalue())
+        else:
+            head = "prediction\n" if ext == ".csv" else ""
+            atomic_write_text(path, head + "".join(f"{v}\n" for v in y_pred.tolist()))
+    except OSError as exc:
+        raise InputError(f"cannot write --output {path}: {exc.strerror or exc}") from None
+
+
+@click.command("adapt", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
 @click.option("--method", required=True, help="Method name (see `transferability evaluate --help`).")
 @click.option("--base-estimator", default="1nn", show_default=True, help=BASE_HELP)
-@click.option("--preprocess", type=click.Choice(["none", "zscore", "l2", "sum-zscore"]), default="none",
-              show_default=True, help=PREPROCESS_HELP)
+@preprocess_option()
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Method parameter (repeatable), e.g. --param n_components=50.")
-@click.option("--output", default=None, help="Write target predictions to .npy/.npz/.csv/.txt (default: stdout, one per line).")
-@click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", default=None,
+              help="Write target predictions to .npy/.npz/.csv/.txt (default: stdout, one per line).")
+@label_column_option()
+@seed_option()
 @handle_errors
 def adapt_cmd(source, target, method, base_estimator, preprocess, params, output, label_column, seed):
     """Fit METHOD on labelled SOURCE and unlabelled TARGET; write the target predictions."""
+    from transferability.datasets import load_pair
     from transferability.methods import get_method
 
-    src, _, Xs, Xt = _prepared_pair(source, target, label_column, preprocess)
+    if output is not None:
+        _check_output(output)  # refuse a bad --output before fitting anything
     kwargs = {"base_estimator": base_estimator, "random_state": seed}
     kwargs.update(_parse_params(params, per_method=False))
+    pair = load_pair(source, target, label_column=label_column, preprocess=preprocess)
+    pair.require_labels("source", "a source domain must be labelled")
     est = get_method(method, **kwargs)
-    y_pred = est.fit_domains(Xs, src.y, Xt).predict(Xt)
+    y_pred = est.fit_domains(pair.X_source, pair.y_source, pair.X_target).predict(pair.X_target)
     if output is None:
         click.echo("\n".join(str(v) for v in y_pred.tolist()))
     else:
@@ -113,21 +122,27 @@ def adapt_cmd(source, target, method, base_estimator, preprocess, params, output
         click.echo(f"wrote {len(y_pred)} predictions to {output}", err=True)
 
 
-@click.command("evaluate")
+def _open_store_for_recording(store_path):
+    """Open the store ``evaluate --record`` writes to, before any method runs."""
+    from transferability.meta_store import open_store
+
+    return open_store(store_path)
+
+
+@click.command("evaluate", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
-@click.option("--methods", default="all", show_default=True, help="'all' or a comma-separated list.")
+@click.option("--methods", type=CommaList(keyword="all", what="method names"), default="all",
+              show_default=True, help="'all' or a comma-separated list.")
 @click.option("--base-estimator", default="1nn", show_default=True, help=BASE_HELP)
-@click.option("--preprocess", type=click.Choice(["none", "zscore", "l2", "sum-zscore"]), default="none",
-              show_default=True, help=PREPROCESS_HELP)
+@preprocess_option()
 @click.option("--param", "params", multiple=True, metavar="METHOD.KEY=VALUE",
               help="Method parameter (repeatable), e.g. --param jda.lam=0.1.")
-@click.option("--kshot", default="1,3,5,10", show_default=True,
-              help="k values of the k-shot baselines ('' for none).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@kshot_option()
+@json_option()
+@label_column_option()
+@seed_option()
+@quiet_option()
 @click.option("--record", is_flag=True, help="Record the pair, its meta-features and every outcome in a store.")
 @click.option("--family", default="user", show_default=True, help="Family of the recorded pair.")
 @click.option("--store", "store_path", default=None,
@@ -136,45 +151,56 @@ def adapt_cmd(source, target, method, base_estimator, preprocess, params, output
 def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, kshot, as_json,
                  label_column, seed, quiet, record, family, store_path):
     """Run methods on SOURCE -> TARGET and report target accuracy (TARGET must be labelled)."""
+    from transferability.datasets import load_pair
     from transferability.methods import evaluate_methods
-    from transferability.utils.validation import InputError
 
-    src, tgt, Xs, Xt = _prepared_pair(source, target, label_column, preprocess)
-    if tgt.y is None:
-        raise InputError(f"target: {target} has no labels; evaluate needs them to measure accuracy")
-    names = "all" if methods.strip() == "all" else [m.strip() for m in methods.split(",") if m.strip()]
+    method_params = _parse_params(params, per_method=True)
+    pair = load_pair(source, target, label_column=label_column, preprocess=preprocess)
+    pair.require_labels("source", "a source domain must be labelled")
+    pair.require_labels("target", "evaluate needs them to measure accuracy")
+    store = _open_store_for_recording(store_path) if record else None
     try:
-        ks = [int(k) for k in kshot.split(",") if k.strip()]
-    except ValueError:
-        raise InputError(f"--kshot expects comma-separated integers, got '{kshot}'") from None
-    if any(k < 1 for k in ks):
-        raise InputError("--kshot values must be positive")
-    report = evaluate_methods(Xs, src.y, Xt, tgt.y, methods=names, base_estimator=base_estimator,
-                              method_params=_parse_params(params, per_method=True), kshot=ks,
-                              random_state=seed, progress=not quiet)
-    out = report.to_dict()
-    if record:
-        from transferability.meta_store import fingerprint, open_store, record_evaluation
+        report = evaluate_methods(pair.X_source, pair.y_source, pair.X_target, pair.y_target, methods=methods,
+                                  base_estimator=base_estimator, method_params=method_params, kshot=kshot,
+                                  random_state=seed, progress=progress_wanted(quiet))
+        out = report.to_dict()
+        if store is not None:
+            from transferability.meta import record_evaluation
 
-        with open_store(store_path) as st:
             rec = record_evaluation(
-                st, report, X_source=Xs, y_source=src.y, X_target=Xt, y_target=tgt.y,
-                name=f"{os.path.basename(source)}->{os.path.basename(target)}", family=family,
-                preprocess=preprocess, base_estimator=base_estimator, seed=seed,
+                store, report, X_source=pair.X_source, y_source=pair.y_source, X_target=pair.X_target,
+                y_target=pair.y_target, name=f"{os.path.basename(source)}->{os.path.basename(target)}",
+                family=family, preprocess=pair.preprocess_key, base_estimator=base_estimator, seed=seed,
                 source_provenance={"path": _absolute_spec(source)},
                 target_provenance={"path": _absolute_spec(target)},
-                source_fingerprint=fingerprint(src.X, src.y), target_fingerprint=fingerprint(tgt.X, tgt.y))
-            out["recorded"] = {"store": st.path, **rec}
-    out.update(n_source=int(Xs.shape[0]), n_target=int(Xt.shape[0]), n_features=int(Xs.shape[1]),
-               preprocess=preprocess, base_estimator=base_estimator)
+                source_fingerprint=pair.source_fingerprint, target_fingerprint=pair.target_fingerprint)
+            out["recorded"] = {"store": os.path.abspath(store.path), "pair_key": pair.key, **rec}
+    finally:
+        if store is not None:
+            store.close()
+    _add_sizes(out, pair)
+    out.update(preprocess=preprocess, base_estimator=base_estimator)
     if as_json:
-        from transferability import __version__
-
-        out["version"] = __version__
         echo_json(out)
-        return
+    else:
+        _print_evaluation(out)
+    if "recorded" in out and not as_json:
+        click.echo(f"recorded pair {out['recorded']['pair_id']} ({out['recorded']['outcomes_added']} outcomes "
+                   f"added) in {out['recorded']['store']}", err=True)
+
+
+def _add_sizes(out: dict, pair) -> None:
+    """Sizes and version, unless the report's ``to_dict`` carries them already."""
+    from transferability import __version__
+
+    for key, value in (("n_source", pair.n_source), ("n_target", pair.n_target),
+                       ("n_features", pair.n_features), ("version", __version__)):
+        out.setdefault(key, value)
+
+
+def _print_evaluation(out: dict) -> None:
     click.echo(f"{out['n_source']} -> {out['n_target']} samples, {out['n_features']} features, "
-               f"base estimator {base_estimator}, preprocess {preprocess}\n")
+               f"base estimator {out['base_estimator']}, preprocess {out['preprocess']}\n")
     click.echo(f"{'method':<12} {'accuracy':>9} {'time (s)':>9}  status")
     for r in out["results"]:
         acc = "—" if r["target_accuracy"] is None else f"{100 * r['target_accuracy']:.2f}%"
