@@ -1,0 +1,75 @@
+"""``transferability meta train|evaluate``: retrain MetaTrans from a store, write the evaluation page."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import echo_json, handle_errors
+
+STORE_HELP = "A store to train on together with the shipped records (default: the shipped records only)."
+
+
+@click.group("meta")
+def meta_group():
+    """The learners: retrain them from a store, evaluate them honestly."""
+
+
+def _records(store_path, without_default):
+    from transferability.meta._table import load_records
+    from transferability.utils.validation import InputError
+
+    if without_default and store_path is None:
+        raise InputError("--without-default needs --store PATH (there would be nothing to train on)")
+    return load_records(store_path, with_default=not without_default)
+
+
+@meta_group.command("train")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--output", default=None, help="Model directory to write (default: the user's data directory).")
+@click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@handle_errors
+def train_cmd(store_path, output, without_default, as_json, quiet):
+    """Retrain the MetaTrans models (deterministic: the same records give identical files)."""
+    import os
+
+    from transferability.meta._modelfiles import save_models, train_models
+
+    if output is None:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+        output = os.path.join(base, "transferability", "models")
+    records = _records(store_path, without_default)
+    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
+    models = train_models(records, includes_default=not without_default, progress=progress)
+    paths = save_models(models, output)
+    out = {"output": output, "files": paths, "store_hash": models.manifest["store_hash"],
+           "n_records": models.manifest["n_records"],
+           "models": {be: {"candidate": e["candidate"], "fallback": e["fallback"], "default": e["default"],
+                           "margin": e["margin"], "n_pairs": e["n_pairs"], "selection": e["selection"]}
+                      for be, e in models.manifest["models"].items()}}
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"trained on {out['n_records']} records (store hash {out['store_hash']}); wrote {output}")
+    for be, e in out["models"].items():
+        click.echo(f"  {be}: {e['candidate']} over {e['n_pairs']} pairs, default {e['default']}"
+                   + (" (fallback: the fixed default is shipped)" if e["fallback"] else "") + f"; {e['selection']}")
+    click.echo(f"use them with: transferability recommend SOURCE TARGET --models {output}")
+
+
+@meta_group.command("evaluate")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
+@click.option("--output", default="docs/evaluation.md", show_default=True, help="Page to write.")
+@click.option("--figures", default=None, help="Directory of the PNG figures (default: figures/ beside the page).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@handle_errors
+def evaluate_cmd(store_path, without_default, output, figures, quiet):
+    """Group-held-out evaluation of every candidate; writes the evaluation page and its figures."""
+    from transferability.meta._evaluation_page import write_evaluation
+
+    records = _records(store_path, without_default)
+    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
+    written = write_evaluation(records, output, figures_dir=figures, progress=progress)
+    click.echo(f"wrote {', '.join(written)}")

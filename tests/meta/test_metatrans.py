@@ -1,0 +1,279 @@
+"""MetaTrans: candidates, guarded policy, conformal quantiles, metrics, model files, recommend()."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from transferability.meta._evaluation import NEG_POINTS, pair_metrics
+from transferability.meta._metatrans import (
+    FixedDefault, KNNEffect, LGBMEffect, conformal_quantiles, guarded_pick, inner_calibration,
+)
+from transferability.meta._modelfiles import MANIFEST, choose_candidate, load_models, save_models, train_models
+from transferability.meta._recommend import recommend, recommend_from_features
+from transferability.meta._runtime import RuntimeModel
+from transferability.meta._table import TrainingTable, build_tables
+from transferability.utils.validation import InputError
+
+
+def _table(acc, families, X=None):
+    acc = np.asarray(acc, dtype=float)
+    n, m = acc.shape
+    methods = ["no_adapt"] + [f"m{j}" for j in range(1, m)]
+    X = np.arange(n * 3, dtype=float).reshape(n, 3) if X is None else np.asarray(X, dtype=float)
+    return TrainingTable(
+        base_estimator="1nn", feature_names=["n_source", "n_target", "n_features"], methods=methods, X=X,
+        accuracy=acc, log_effect=np.log(np.maximum(acc, 0.01) / np.maximum(acc[:, [0]], 0.01)),
+        runtime=np.ones((n, m)), names=[f"p{i}" for i in range(n)], keys=[str(i) for i in range(n)],
+        families=np.asarray(families), bases=np.asarray(families), tasks=np.asarray([f"t{i}" for i in range(n)]))
+
+
+def test_guarded_pick_margin_semantics():
+    eff = np.array([[0.0, 0.10, 0.05], [0.0, 0.01, 0.02], [0.3, 0.0, 0.0]])
+    assert_array_equal(guarded_pick(eff, 2, math.inf), [2, 2, 2])
+    assert_array_equal(guarded_pick(eff, 2, 0.0), [1, 2, 0])  # margin 0 = the learner's argmax
+    assert_array_equal(guarded_pick(eff, 2, 0.04), [1, 2, 0])  # gains 0.05, 0, 0.3 all above 0.04 but the 2nd
+    assert_array_equal(guarded_pick(eff, 2, 0.06), [2, 2, 0])
+
+
+def test_conformal_quantiles_order_statistics_and_coverage():
+    r = np.arange(1.0, 10.0)[:, None]  # n = 9: floor(0.1 * 10) = 1st, ceil(0.9 * 10) = 9th smallest
+    lo, hi = conformal_quantiles(r, 0.8)
+    assert (lo[0], hi[0]) == (1.0, 9.0)
+    rng = np.random.RandomState(0)
+    cal, new = rng.randn(999, 1), rng.randn(200000)
+    lo, hi = conformal_quantiles(cal, 0.8)
+    assert 0.78 < np.mean((new >= lo[0]) & (new <= hi[0])) < 0.82
+
+
+def test_fixed_default_is_group_macro_best_not_pair_mean_best():
+    # family a (9 pairs) prefers m1 by 0.1; family b (1 pair) prefers m2 by 0.5
+    acc = np.array([[0.5, 0.7, 0.6]] * 9 + [[0.5, 0.3, 0.8]])
+    t = _table(acc, ["a"] * 9 + ["b"])
+    assert np.argmax(acc.mean(axis=0)) == 1  # the pair mean would pick m1 (0.66 vs 0.62)
+    fixed = FixedDefault().fit(t)
+    assert t.methods[fixed.default_] == "m2"  # family-macro: m1 = 0.5, m2 = 0.7
+    assert_allclose(fixed.mean_accuracy_, [0.5, 0.5, 0.7])
+
+
+def test_knn_reproduces_training_pair_with_one_neighbor_and_loo_distance():
+    rng = np.random.RandomState(0)
+    acc = rng.uniform(0.3, 0.9, size=(20, 4))
+    t = _table(acc, ["a"] * 10 + ["b"] * 10, X=rng.randn(20, 3))
+    knn = KNNEffect(n_neighbors=1).fit(t)
+    assert_allclose(knn.predict(t.X[:5]), t.log_effect[:5], atol=1e-9)
+    Z = knn.reference_
+    d = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    assert_allclose(knn.loo_nn_distance(), d.min(axis=1), atol=1e-9)
+
+
+def test_lgbm_is_deterministic_and_no_adapt_effect_is_one():
+    rng = np.random.RandomState(1)
+    acc = rng.uniform(0.3, 0.9, size=(60, 4))
+    t = _table(acc, ["a"] * 30 + ["b"] * 30, X=rng.randn(60, 3))
+    a, b = LGBMEffect().fit(t), LGBMEffect().fit(t)
+    assert a.booster_.model_to_string() == b.booster_.model_to_string()
+    assert_array_equal(a.predict(t.X)[:, 0], 0.0)
+
+
+def test_inner_calibration_uses_training_groups_only():
+    rng = np.random.RandomState(2)
+    acc = rng.uniform(0.3, 0.9, size=(40, 3))
+    t = _table(acc, np.repeat(["a", "b", "c", "d"], 10), X=rng.randn(40, 3))
+    cal = inner_calibration(t, "family", learners=("knn",))
+    for g in "abcd":
+        rows = t.families == g
+        other = t.subset(~rows)
+        expect = KNNEffect().fit(other).predict(t.X[rows])
+        assert_allclose(cal["oof"]["knn"][rows], expect)
+        assert np.all(cal["defaults"][rows] == FixedDefault().fit(other, other.families).default_)
+    assert cal["margins"]["knn"] in cal["margin_regret"]["knn"]
+
+
+def test_pair_metrics_by_hand():
+    acc = np.array([[0.50, 0.60, 0.70], [0.80, 0.70, 0.75]])
+    m = pair_metrics(acc, np.array([1, 1]), scores=np.array([[0, 2, 1], [0, 2, 1.0]]),
+                     effects=np.array([[0, 0.1, 0.2], [0, 0.1, 0.1]]),
+                     lower=np.full((2, 3), -1.0), upper=np.full((2, 3), -0.5), no_adapt=0)
+    assert_allclose(m["regret"], [10.0, 10.0])
+    assert_allclose(m["neg_transfer"], [0.0, 1.0])  # 0.70 < 0.80 - NEG_POINTS/100
+    assert NEG_POINTS == 1.0
+    assert_allclose(m["top1"], [0.0, 0.0])
+    # pair 0: gains (0, .1, .2); predicted order m1, m2, m0: DCG = .1 + .2/log2(3); IDCG = .2 + .1/log2(3)
+    assert_allclose(m["ndcg3"][0], (0.1 + 0.2 / np.log2(3)) / (0.2 + 0.1 / np.log2(3)))
+    assert_allclose(m["effective_acc"], [1.0, 0.0])
+    assert_allclose(m["coverage"], [0.0, 0.0])
+
+
+def test_runtime_model_recovers_a_power_law():
+    rng = np.random.RandomState(3)
+    sizes = np.column_stack([rng.randint(50, 2000, 30), rng.randint(50, 2000, 30), rng.randint(5, 500, 30)])
+    t = np.exp(-3.0) * (sizes[:, 0] + sizes[:, 1]) ** 1.5 * sizes[:, 2] ** 0.5
+    rm = RuntimeModel().fit(sizes, t[:, None], ["tca"])
+    assert_allclose(rm.coef_["tca"], [-3.0, 1.5, 0.5], atol=1e-8)
+    assert_allclose(rm.predict(1000, 1000, 100)["tca"], np.exp(-3.0) * 2000 ** 1.5 * 10.0, rtol=1e-8)
+    assert RuntimeModel.from_dict(rm.to_dict()).coef_ == rm.coef_
+
+
+def test_choose_candidate_keeps_fixed_unless_clearly_better_everywhere():
+    def s(fixed, cand, neg_f=0.1, neg_c=0.1):
+        o = {"fixed": {"overall": {"regret": fixed, "neg_transfer": neg_f}}}
+        for c in ("knn", "lgbm", "guarded_knn", "guarded_lgbm"):
+            o[c] = {"overall": {"regret": cand, "neg_transfer": neg_c}}
+        return o
+    assert choose_candidate({"family": s(2.0, 1.0), "base": s(2.0, 1.0)})[0] == "knn"
+    assert choose_candidate({"family": s(2.0, 2.3), "base": s(2.0, 1.0)})[0] == "fixed"  # > 0.2 worse in one
+    assert choose_candidate({"family": s(2.0, 1.0), "base": s(2.0, 1.98)})[0] == "fixed"  # < 0.05 better
+    assert choose_candidate({"family": s(2.0, 1.0), "base": s(2.0, 1.0, neg_c=0.2)})[0] == "fixed"
+    assert choose_candidate({})[0] == "fixed"
+
+
+# --- model files, on a small store made from a subset of the shipped records ---------------
+
+@pytest.fixture(scope="module")
+def small_records():
+    from transferability.meta._table import load_records
+
+    recs = load_records()
+    keep = []
+    for fam, n in (("office_caltech_surf", 24), ("coil20", 10), ("usps_mnist", 10), ("label_shift", 40)):
+        keep += [r for r in recs if r["family"] == fam][:n]
+    return keep
+
+
+@pytest.fixture(scope="module")
+def small_models(small_records, tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    save_models(train_models(small_records, includes_default=False), d)
+    return d
+
+
+def test_training_twice_gives_identical_files(small_records, small_models, tmp_path):
+    save_models(train_models(small_records, includes_default=False), tmp_path)
+    names = sorted(p.name for p in small_models.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    for n in names:
+        assert (small_models / n).read_bytes() == (tmp_path / n).read_bytes()
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert "pickle" not in (tmp_path / MANIFEST).read_text()
+    assert set(manifest["models"]) == {"1nn", "logreg"}
+    for e in manifest["models"].values():
+        assert e["fallback"] == (e["candidate"] == "fixed")
+        assert len(e["conformal"]["lower"]) == len(e["methods"])
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_load_models_refuses_other_schema_and_hash(small_models, tmp_path):
+    d = _copy(small_models, tmp_path / "m")
+    man = json.loads((d / MANIFEST).read_text())
+    man["feature_schema"] = -1
+    (d / MANIFEST).write_text(json.dumps(man))
+    with pytest.raises(InputError, match="feature schema -1"):
+        load_models(d)
+    man["feature_schema"] = json.loads((small_models / MANIFEST).read_text())["feature_schema"]
+    man["includes_default"], man["default_records_hash"] = True, "0000"
+    (d / MANIFEST).write_text(json.dumps(man))
+    with pytest.raises(InputError, match="trained on shipped records 0000"):
+        load_models(d)
+
+
+def test_load_models_refuses_bad_files(small_models, tmp_path):
+    with pytest.raises(InputError, match="no MetaTrans models"):
+        load_models(tmp_path)
+    (tmp_path / MANIFEST).write_text("{not json")
+    with pytest.raises(InputError, match="cannot read"):
+        load_models(tmp_path)
+    (tmp_path / MANIFEST).write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(InputError, match="not a MetaTrans manifest"):
+        load_models(tmp_path)
+    d = _copy(small_models, tmp_path / "m")
+    man = json.loads((d / MANIFEST).read_text())
+    be = "1nn"
+    man["models"][be]["methods"][1] = "warp_drive"
+    (d / MANIFEST).write_text(json.dumps(man))
+    with pytest.raises(InputError, match="does not have: warp_drive"):
+        load_models(d).model(be)
+    with pytest.raises(InputError, match="no MetaTrans model for base estimator 'svm9'"):
+        load_models(d).model("svm9")
+
+
+def test_corrupt_lightgbm_file_is_refused(small_models, tmp_path):
+    d = _copy(small_models, tmp_path / "m")
+    man = json.loads((d / MANIFEST).read_text())
+    lgbm = [(be, e) for be, e in man["models"].items() if e["lgbm_file"]]
+    if not lgbm:  # make one model point at a LightGBM file to exercise the reader
+        be = "1nn"
+        man["models"][be]["effect_learner"], man["models"][be]["lgbm_file"] = "lgbm", "metatrans-1nn.txt"
+        (d / MANIFEST).write_text(json.dumps(man))
+        lgbm = [(be, man["models"][be])]
+    be, e = lgbm[0]
+    (d / e["lgbm_file"]).write_text("this is not a LightGBM model\n")
+    with pytest.raises(InputError, match="cannot read LightGBM model"):
+        load_models(d).model(be)
+
+
+def test_recommend_contract_budget_top_and_ood(small_models, small_records):
+    from transferability.datasets import make_demo_pair
+
+    src, tgt = make_demo_pair(n_source=150, n_target=120, random_state=0)
+    rec = recommend(src.X, src.y, tgt.X, models=small_models)
+    d = rec.to_dict()
+    for k in ("ranking", "best", "fallback", "in_distribution", "transferability", "version"):
+        assert k in d
+    methods = [p["method"] for p in d["ranking"]]
+    assert len(methods) == 12 and d["best"] == methods[0]
+    na = d["ranking"][methods.index("no_adapt")]
+    assert na["predicted_effect"] == 1.0 and na["effective"] is False
+    for p in d["ranking"]:
+        assert p["effective"] == (p["predicted_effect"] > 1)
+        assert p["confidently_effective"] == (p["interval"][0] > 1)
+        assert p["interval"][0] <= p["interval"][1] and p["predicted_runtime_s"] > 0 and len(p["reasons"]) == 3
+    # target labels never enter: the same answer without them
+    assert recommend(src.X, src.y, tgt.X, models=small_models).to_dict()["ranking"] == d["ranking"]
+    times = sorted(p["predicted_runtime_s"] for p in d["ranking"])
+    budget = (times[3] + times[4]) / 2
+    b = recommend_from_features(rec.meta_features, models=small_models, budget=budget)
+    assert len(b.ranking) == 4 and all(p.predicted_runtime_s <= budget for p in b.ranking)
+    assert len(b.excluded_by_budget) == 8
+    assert len(recommend_from_features(rec.meta_features, models=small_models, top=2).ranking) == 2
+    far = {k: v * 1e6 + 1e6 for k, v in rec.meta_features.items()}
+    assert recommend_from_features(far, models=small_models).in_distribution is False
+    near = small_records[0]["meta_features"]
+    assert recommend_from_features(near, models=small_models).in_distribution is True
+    with pytest.raises(InputError, match="budget must be a positive"):
+        recommend_from_features(near, models=small_models, budget=-1)
+    with pytest.raises(InputError, match="top must be a positive"):
+        recommend_from_features(near, models=small_models, top=0)
+    with pytest.raises(InputError, match="meta-features lack"):
+        recommend_from_features({"n_source": 1}, models=small_models)
+
+
+def test_shipped_models_load_and_match_the_shipped_records():
+    models = load_models()  # raises if the shipped records changed without a retrain
+    assert set(models.base_estimators) >= {"1nn", "logreg"}
+    for be in models.base_estimators:
+        m = models.model(be)
+        assert m.entry["fallback"] == (m.entry["candidate"] == "fixed")
+        assert "base" in m.entry["metrics"] and "family" in m.entry["metrics"]
+
+
+def test_table_from_store_matches_records(small_records, tmp_path):
+    from transferability.meta._table import load_records
+    from transferability.meta_store import MetaStore, import_records
+
+    with MetaStore(str(tmp_path / "s.sqlite")) as st:
+        import_records(st, small_records)
+    recs = load_records(str(tmp_path / "s.sqlite"), with_default=False)
+    a, b = build_tables(recs)["1nn"], build_tables(small_records)["1nn"]
+    assert a.keys == sorted(b.keys)
+    order = [b.keys.index(k) for k in a.keys]
+    assert_allclose(a.log_effect, b.log_effect[order])

@@ -1,0 +1,178 @@
+"""``recommend()``: rank the method library for a new pair before running any of it.
+
+Preprocesses the pair (the same recipes as the store build), computes its meta-features
+(target labels are never used), and asks the MetaTrans model of the chosen base estimator for
+every method's predicted effect score, 80 % conformal interval, reasons and predicted runtime.
+The result's :meth:`Recommendation.to_dict` is the ``recommend --json`` contract.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..utils.validation import InputError, check_labels, check_pair
+
+__all__ = ["recommend", "recommend_from_features", "Recommendation", "MethodPrediction"]
+
+
+@dataclass
+class MethodPrediction:
+    """One method's line of the ranking."""
+
+    method: str
+    predicted_effect: float
+    interval: tuple
+    effective: bool
+    confidently_effective: bool
+    reasons: list
+    predicted_runtime_s: float
+    fits_budget: bool = True
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "predicted_effect": self.predicted_effect,
+                "interval": [self.interval[0], self.interval[1]], "effective": self.effective,
+                "confidently_effective": self.confidently_effective, "reasons": self.reasons,
+                "predicted_runtime_s": self.predicted_runtime_s}
+
+
+@dataclass
+class Recommendation:
+    """What ``recommend`` answers; :meth:`to_dict` is the JSON contract."""
+
+    ranking: list
+    best: str | None
+    fallback: bool
+    in_distribution: bool
+    base_estimator: str
+    preprocess: str
+    candidate: str
+    default: str
+    nearest_distance: float
+    ood_threshold: float | None
+    n_source: int
+    n_target: int
+    n_features: int
+    budget_s: float | None = None
+    excluded_by_budget: list = field(default_factory=list)
+    meta_features: dict = field(default_factory=dict)
+    transferability: dict | None = None
+    coverage: float = 0.8
+
+    def to_dict(self) -> dict:
+        from transferability import __version__
+
+        return {
+            "ranking": [p.to_dict() for p in self.ranking], "best": self.best, "fallback": self.fallback,
+            "in_distribution": self.in_distribution, "transferability": self.transferability,
+            "base_estimator": self.base_estimator, "preprocess": self.preprocess, "candidate": self.candidate,
+            "default": self.default, "interval_coverage": self.coverage,
+            "nearest_distance": self.nearest_distance, "ood_threshold": self.ood_threshold,
+            "budget_s": self.budget_s, "excluded_by_budget": self.excluded_by_budget,
+            "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
+            "meta_features": self.meta_features, "version": __version__,
+        }
+
+
+def _resolve_models(models):
+    from ._modelfiles import ModelSet, load_models
+
+    if isinstance(models, ModelSet):
+        return models
+    return load_models(models)
+
+
+def recommend_from_features(features: dict, *, base_estimator="1nn", models=None, top=None, budget=None,
+                            sizes=None, preprocess="none") -> Recommendation:
+    """Rank the methods for a pair given its meta-features (see :func:`recommend`)."""
+    if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
+        raise InputError(f"top must be a positive integer, got {top!r}")
+    if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise InputError(f"budget must be a positive number of seconds, got {budget!r}")
+    ms = _resolve_models(models)
+    model = ms.model(base_estimator)
+    out = model.predict(features)
+    if sizes is None:
+        sizes = (features["n_source"], features["n_target"], features["n_features"])
+    runtimes = model.runtime.predict(*sizes)
+    eff = np.exp(out["log_effect"])
+    lo, hi = np.exp(out["lower"]), np.exp(out["upper"])
+    preds = []
+    for j, m in enumerate(model.methods):
+        preds.append(MethodPrediction(
+            method=m, predicted_effect=float(eff[j]), interval=(float(lo[j]), float(hi[j])),
+            effective=bool(eff[j] > 1.0), confidently_effective=bool(lo[j] > 1.0), reasons=out["reasons"][j],
+            predicted_runtime_s=float(runtimes.get(m, float("nan")))))
+    pick = out["pick"]
+    # The recommended method first, then the rest by predicted effect (stable on name).
+    order = [pick] + sorted((j for j in range(len(preds)) if j != pick), key=lambda j: (-eff[j], model.methods[j]))
+    ranking = [preds[j] for j in order]
+    excluded = []
+    if budget is not None:
+        excluded = [p.method for p in ranking if not p.predicted_runtime_s <= budget]
+        ranking = [p for p in ranking if p.predicted_runtime_s <= budget]
+    if top is not None:
+        ranking = ranking[:top]
+    best = ranking[0].method if ranking else None
+    fallback = bool(out["fallback"]) and best == model.methods[pick]
+    return Recommendation(
+        ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
+        base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
+        default=model.methods[model.default], nearest_distance=out["nearest_distance"],
+        ood_threshold=model.ood_threshold, n_source=int(sizes[0]), n_target=int(sizes[1]), n_features=int(sizes[2]),
+        budget_s=None if budget is None else float(budget), excluded_by_budget=excluded,
+        meta_features={k: float(v) for k, v in features.items()},
+        coverage=float(model.entry["conformal"]["coverage"]))
+
+
+def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess="none", models=None, top=None,
+              budget=None, random_state=0) -> Recommendation:
+    """Rank the shallow DA methods for a new pair from its meta-features alone.
+
+    Parameters
+    ----------
+    X_source : array-like of shape (n_source, n_features)
+    y_source : array-like of shape (n_source,)
+    X_target : array-like of shape (n_target, n_features)
+        Unlabelled target (its labels are never needed).
+    base_estimator : str, default="1nn"
+        The base estimator the methods would run with (a model per base estimator ships).
+    preprocess : str, default="none"
+        One of :data:`transferability.datasets.PREPROCESSING`, applied before the meta-features
+        (as the store build does).
+    models : str, path or ModelSet, default=None
+        A model directory from ``transferability meta train`` (default: the shipped models).
+    top : int, default=None
+        Keep the first ``top`` methods of the ranking.
+    budget : float, default=None
+        Seconds: rank only methods whose predicted runtime fits.
+    random_state : int, default=0
+        Seed of the meta-features' subsampling.
+
+    Returns
+    -------
+    Recommendation
+
+    Examples
+    --------
+    >>> from transferability.datasets import make_demo_pair
+    >>> from transferability.meta._recommend import recommend
+    >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
+    >>> rec = recommend(source.X, source.y, target.X)
+    >>> rec.best in [p.method for p in rec.ranking]
+    True
+    """
+    from transferability.datasets import preprocess_pair
+
+    from ._features import compute_meta_features
+
+    models = _resolve_models(models)  # fail on bad model files before the meta-features
+    models.model(base_estimator)
+    Xs, Xt = check_pair(X_source, X_target)
+    ys = check_labels(y_source, Xs.shape[0], name="source labels")
+    Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
+    features = compute_meta_features(Xs, ys, Xt, random_state=random_state)
+    return recommend_from_features(features, base_estimator=base_estimator, models=models, top=top, budget=budget,
+                                   sizes=(Xs.shape[0], Xt.shape[0], Xs.shape[1]), preprocess=preprocess)
