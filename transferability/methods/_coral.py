@@ -6,7 +6,7 @@ import numpy as np
 
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import check_positive, sym_power
+from ._subspace_utils import check_positive, coral_transform
 
 
 @register("coral")
@@ -60,10 +60,7 @@ class CORAL(BaseAdapter):
 
     def _fit(self, Xs, ys, Xt, random_state):
         reg = check_positive(self.reg, "reg")
-        d = Xs.shape[1]
-        Cs = np.cov(Xs, rowvar=False).reshape(d, d) + reg * np.eye(d)
-        Ct = np.cov(Xt, rowvar=False).reshape(d, d) + reg * np.eye(d)
-        self.transform_ = sym_power(Cs, -0.5) @ sym_power(Ct, 0.5)
+        self.transform_ = coral_transform(Xs, Xt, reg=reg)
         self.estimator_ = self._make_base().fit(Xs @ self.transform_, ys)
 
     def transform_source(self, Xs):

@@ -9,8 +9,8 @@ from scipy.optimize import linprog
 from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import sym_power
-from ._weighting_utils import sq_euclidean
+from ..utils.numerics import sq_distances
+from ._subspace_utils import coral_transform
 
 __all__ = ["EasyTL", "coral_map", "intra_domain_programming"]
 
@@ -19,12 +19,11 @@ def coral_map(Xs, Xt):
     r"""EasyTL's CORAL intra-domain alignment of the source (Sun et al. 2016, as in EasyTL's code).
 
     :math:`X_s \leftarrow X_s\,(C_s + I)^{-1/2}(C_t + I)^{1/2}`, with unbiased covariances
-    :math:`C_s, C_t`. The target is left unchanged.
+    :math:`C_s, C_t`: CORAL's map with ``reg = 1``
+    (:func:`~transferability.methods._subspace_utils.coral_transform`). The target is left
+    unchanged.
     """
-    d = Xs.shape[1]
-    Cs = np.cov(Xs, rowvar=False) + np.eye(d)
-    Ct = np.cov(Xt, rowvar=False) + np.eye(d)
-    return Xs @ (sym_power(Cs, -0.5) @ sym_power(Ct, 0.5))
+    return Xs @ coral_transform(Xs, Xt, reg=1.0)
 
 
 def intra_domain_programming(D):
@@ -138,7 +137,7 @@ class EasyTL(BaseAdapter):
         self.target_assignment_ = intra_domain_programming(self._distances(Xt))
 
     def _distances(self, X):
-        D = sq_euclidean(X, self.centers_)
+        D = sq_distances(X, self.centers_)
         return D if self.distance == "sqeuclidean" else np.sqrt(D)
 
     def _predict(self, X):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..utils.numerics import median_sq_distance, sq_distances
 from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._registry import register
-from ._weighting_utils import (accepts_sample_weight, fit_with_weights, median_sq_distance,
-                               sq_euclidean)
+from ._weighting_utils import accepts_sample_weight, fit_with_weights
 
 __all__ = ["KLIEP", "kliep_fit"]
 
@@ -120,8 +120,8 @@ def kliep_fit(X_source, X_target, *, sigmas=None, n_centers=100, n_folds=5, max_
     b = min(int(n_centers), nt)
     centers = Xt[np.sort(rng.choice(nt, b, replace=False))]
     # squared distances target-centres / source-centres, reused for every sigma
-    Dt = sq_euclidean(Xt, centers)
-    Ds = sq_euclidean(Xs, centers)
+    Dt = sq_distances(Xt, centers)
+    Ds = sq_distances(Xs, centers)
     folds = rng.permutation(nt) % min(n_folds, nt)
     lcv = {}
     if sigmas.size > 1:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from ..utils.numerics import median_sq_distance, rbf_kernel
 from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._registry import register
-from ._weighting_utils import (accepts_sample_weight, fit_with_weights, median_sq_distance,
-                               rbf_kernel)
+from ._weighting_utils import accepts_sample_weight, fit_with_weights
 
 __all__ = ["KMM", "kmm_weights"]
 

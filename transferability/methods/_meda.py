@@ -13,8 +13,8 @@ from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._gfk import gfk_embedding
 from ._registry import register
-from ._subspace_utils import pca_basis
-from ._weighting_utils import sq_euclidean
+from ..utils.numerics import cross, rbf_kernel, row_normalize, sq_distances
+from ._subspace_utils import mmd_factor, mmd_fro, pca_basis
 
 __all__ = ["MEDA", "meda_adaptive_factor"]
 
@@ -72,12 +72,11 @@ def _cosine_knn_laplacian(X, k):
     Returned as a sparse matrix.
     """
     n = X.shape[0]
-    norms = np.maximum(np.linalg.norm(X, axis=1), 1e-12)
-    Xn = X / norms[:, None]
+    Xn = row_normalize(X)
     kk = min(k + 1, n)
     rows, cols, vals = [], [], []
     for start in range(0, n, 2048):
-        S = Xn[start:start + 2048] @ np.ascontiguousarray(Xn.T)
+        S = cross(Xn[start:start + 2048], Xn)
         idx = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
         r = np.repeat(np.arange(start, start + S.shape[0]), kk)
         rows.append(r)
@@ -176,15 +175,12 @@ class MEDA(BaseAdapter):
 
     # -- helpers --------------------------------------------------------------------------------
     def _embed(self, X):
-        Z = np.asarray(X, dtype=np.float64) @ self.W_
-        norms = np.linalg.norm(Z, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return Z / norms
+        return row_normalize(np.asarray(X, dtype=np.float64) @ self.W_)
 
     def _kernel(self, A, B):
         if self.kernel == "linear":
-            return A @ np.ascontiguousarray(B.T)
-        return np.exp(-sq_euclidean(A, B) / (2.0 * self.sigma_ ** 2))
+            return cross(A, B)
+        return rbf_kernel(A, B, 1.0 / (2.0 * self.sigma_ ** 2))
 
     def _fit(self, Xs, ys, Xt, random_state):
         if self.kernel not in ("rbf", "linear"):
@@ -209,7 +205,7 @@ class MEDA(BaseAdapter):
         Y = np.zeros((n, C))
         Y[np.arange(ns), ys] = 1.0  # E Y: zero rows for the target
         # 1-NN pseudo-labels of the target on the normalised manifold features
-        cls = ys[np.argmin(sq_euclidean(X[ns:], X[:ns]), axis=1)]
+        cls = ys[np.argmin(sq_distances(X[ns:], X[:ns]), axis=1)]
         base = K.copy()  # (E + rho L) K + eta I, fixed over iterations
         base[ns:] = 0.0
         if L is not None:
@@ -219,18 +215,10 @@ class MEDA(BaseAdapter):
         for _ in range(int(self.T)):
             mu = meda_adaptive_factor(Zs, ys, Zt, cls, C, random_state=seed)
             self.mu_history_.append(mu)
-            # M = E_f diag(w) E_f' (low rank): marginal column + one column per class
-            Ef = np.zeros((n, C + 1))
-            Ef[:ns, 0], Ef[ns:, 0] = 1.0 / ns, -1.0 / nt
-            wts = np.r_[(1.0 - mu) * C, np.full(C, mu)]
-            for c in range(C):
-                s_idx, t_idx = np.flatnonzero(ys == c), ns + np.flatnonzero(cls == c)
-                if s_idx.size:
-                    Ef[s_idx, c + 1] = 1.0 / s_idx.size
-                if t_idx.size:
-                    Ef[t_idx, c + 1] = -1.0 / t_idx.size
-            G = Ef.T @ Ef
-            fro = np.sqrt(max(float(np.trace((wts[:, None] * G) @ (wts[:, None] * G))), 0.0))
+            # M = E_f diag(w) E_f' (low rank): marginal column + one column per class (a class
+            # without pseudo-labelled target samples keeps its source part, as the authors' code)
+            Ef, wts = mmd_factor(ns, nt, ys, cls, C, mu=mu, keep_unmatched=True)
+            fro = mmd_fro(Ef, wts)
             A = base.copy()
             if fro > 0 and self.lambda_ > 0:
                 A += (self.lambda_ / fro) * (Ef * wts) @ (Ef.T @ K)

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import linalg
 
 from ..utils.validation import InputError
+from ..utils.numerics import cross, gram
 from ._base import BaseAdapter
 from ._registry import register
 
@@ -47,14 +48,14 @@ def mda_layer(X, noise, reg=1e-5):
     """
     n, d = X.shape
     Xb = np.hstack([X, np.ones((n, 1))])
-    S = Xb.T @ np.ascontiguousarray(Xb)  # GEMM, (d+1, d+1)
+    S = gram(Xb)  # (d+1, d+1)
     q = np.full(d + 1, 1.0 - noise)
     q[-1] = 1.0
     Q = S * np.outer(q, q)
     Q[np.diag_indices(d + 1)] = q * np.diag(S)
     P = S[:d, :] * q[None, :]
     W = linalg.solve(Q + reg * np.eye(d + 1), P.T, assume_a="sym").T
-    H = np.tanh(Xb @ np.ascontiguousarray(W.T))
+    H = np.tanh(cross(Xb, W))
     return W, H, P, Q
 
 
@@ -151,7 +152,7 @@ class MSDA(BaseAdapter):
         feats = [X]
         H = X
         for W in self.weights_:
-            H = np.tanh(H @ np.ascontiguousarray(W[:, :-1].T) + W[:, -1])
+            H = np.tanh(cross(H, W[:, :-1]) + W[:, -1])
             feats.append(H)
         return np.hstack(feats)
 

@@ -11,11 +11,11 @@ rows first.
   samples of class ``c`` and ``-alpha_c/nt_c`` on target samples pseudo-labelled ``c``.
   ``M`` is kept **factored**, ``M = E diag(w) E'`` with ``E`` of shape ``(n, C + 1)``, so that
   ``X'MX = (X'E) diag(w) (X'E)'`` costs ``O(n d C)`` and no ``n x n`` matrix is built;
-- kernels (:func:`kernel_matrix`) and row L2 normalisation (:func:`l2_normalize_rows`);
+- kernels (:func:`kernel_matrix`) and CORAL's re-colouring map (:func:`coral_transform`);
 - the generalized eigenproblem shared by TCA/JDA/BDA (:func:`mmd_embedding`).
 
-All Gram products go through :func:`_gemm_t` (``A' B`` as a GEMM on a contiguous copy of
-``A'``): numpy sends ``Z.T @ Z`` to OpenBLAS SYRK, which was seen to segfault on this build.
+Distances, kernels, matrix powers, row normalisation and covariances come from
+:mod:`transferability.utils.numerics` (GEMM on explicit operands, never SYRK).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from ..utils.numerics import covariance, cross, gram, rbf_kernel, row_normalize, sym_power
 from ..utils.validation import InputError
 
 __all__ = [
-    "KERNELS", "centering_matrix", "l2_normalize_rows", "kernel_matrix", "mmd_factor",
-    "mmd_matrix", "mmd_embedding", "MMDEmbedding", "pca_basis", "sym_power",
+    "KERNELS", "centering_matrix", "l2_normalize_rows", "kernel_matrix", "coral_transform",
+    "mmd_factor", "mmd_fro", "mmd_matrix", "mmd_embedding", "MMDEmbedding", "pca_basis",
     "check_positive", "check_n_components", "check_kernel", "prepare_input", "fit_mmd_adapter",
     "MMDAdapterMixin",
 ]
@@ -61,26 +62,14 @@ def check_kernel(kernel):
 
 
 # -- linear algebra helpers ---------------------------------------------------------------------
-def _gemm_t(A, B):
-    """``A' @ B`` as a plain GEMM (never SYRK, see the module docstring)."""
-    return np.ascontiguousarray(A.T) @ B
-
-
 def centering_matrix(n):
     """Dense centering matrix ``H = I_n - 1 1' / n`` (for references and tests)."""
     return np.eye(n) - np.full((n, n), 1.0 / n)
 
 
-def l2_normalize_rows(Z):
-    """Divide each row by its Euclidean norm (zero rows stay zero).
-
-    The embedding normalisation of the authors' TCA/JDA/BDA code
-    (``Z = Z*diag(1./sqrt(sum(Z.^2)))`` with samples as columns).
-    """
-    Z = np.asarray(Z, dtype=np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
-    norms[norms == 0] = 1.0
-    return Z / norms[:, None]
+#: The embedding normalisation of the authors' TCA/JDA/BDA code
+#: (``Z = Z*diag(1./sqrt(sum(Z.^2)))`` with samples as columns): :func:`row_normalize`, L2.
+l2_normalize_rows = row_normalize
 
 
 def kernel_matrix(X, Y=None, *, kernel="linear", gamma=1.0):
@@ -90,30 +79,23 @@ def kernel_matrix(X, Y=None, *, kernel="linear", gamma=1.0):
     ``kernel.m`` convention, ``gamma`` multiplies the squared distance).
     """
     Y = X if Y is None else Y
-    G = X @ np.ascontiguousarray(Y.T)
     if kernel == "linear":
-        return G
+        return cross(X, Y)
     if kernel == "rbf":
-        sx = np.einsum("ij,ij->i", X, X)
-        sy = np.einsum("ij,ij->i", Y, Y)
-        D = sx[:, None] + sy[None, :] - 2.0 * G
-        np.maximum(D, 0.0, out=D)
-        D *= -gamma
-        return np.exp(D, out=D)
+        return rbf_kernel(X, Y, gamma)
     raise InputError(f"unknown kernel '{kernel}' for a kernel matrix; choose linear or rbf")
 
 
-def sym_power(S, power, *, floor=0.0):
-    """``S ** power`` for a symmetric positive (semi-)definite ``S`` via :func:`scipy.linalg.eigh`.
+def coral_transform(Xs, Xt, *, reg=1.0):
+    r"""CORAL's linear map ``A = (C_s + reg I)^{-1/2} (C_t + reg I)^{1/2}`` (``d x d``).
 
-    Eigenvalues below ``floor`` are clipped to ``floor`` (a negative power of a singular matrix is
-    undefined; callers regularise, e.g. CORAL's ``C + I``).
+    Unbiased covariances (as MATLAB's ``cov``); ``A' (C_s + reg I) A = C_t + reg I``. Used by
+    CORAL (Sun, Feng, Saenko, AAAI 2016) and by EasyTL's intra-domain alignment (``reg = 1``).
     """
-    vals, vecs = scipy.linalg.eigh(S)
-    vals = np.maximum(vals, floor)
-    if power < 0 and np.any(vals <= 0):
-        raise InputError("matrix is singular: cannot take a negative power")
-    return (vecs * vals ** power) @ vecs.T
+    d = Xs.shape[1]
+    Cs = covariance(Xs) + reg * np.eye(d)
+    Ct = covariance(Xt) + reg * np.eye(d)
+    return sym_power(Cs, -0.5) @ sym_power(Ct, 0.5)
 
 
 def _flip_signs(V):
@@ -143,7 +125,8 @@ def pca_basis(X, n_components):
 
 
 # -- MMD matrix ---------------------------------------------------------------------------------
-def mmd_factor(ns, nt, ys=None, yt_pseudo=None, n_classes=None, *, mu=None, weighted=False):
+def mmd_factor(ns, nt, ys=None, yt_pseudo=None, n_classes=None, *, mu=None, weighted=False,
+               keep_unmatched=False):
     """Factor ``M = E diag(w) E'`` of the (JDA/BDA) MMD matrix, **unscaled**.
 
     Parameters
@@ -164,13 +147,16 @@ def mmd_factor(ns, nt, ys=None, yt_pseudo=None, n_classes=None, *, mu=None, weig
         W-BDA: the target part of ``ec`` is multiplied by the class-prior ratio
         ``alpha_c = P_t(c) / P_s(c)`` (pseudo-label prior over source prior), as in the authors'
         W-BDA code.
+    keep_unmatched : bool, default=False
+        A class with source samples but no pseudo-labelled target sample keeps its source part
+        (``e(isinf(e)) = 0`` in the authors' MEDA code) instead of being skipped.
 
     Returns
     -------
     E : ndarray of shape (ns + nt, m)
         Column 0 is ``e0``; one column per class that has at least one pseudo-labelled target
         sample (a class with none has no target mean to match and is skipped, so it never
-        divides by zero).
+        divides by zero; with ``keep_unmatched``, one column per class with source samples).
     w : ndarray of shape (m,)
     """
     n = ns + nt
@@ -186,20 +172,21 @@ def mmd_factor(ns, nt, ys=None, yt_pseudo=None, n_classes=None, *, mu=None, weig
             src = ys == c
             tgt = yt_pseudo == c
             n_sc, n_tc = int(src.sum()), int(tgt.sum())
-            if n_sc == 0 or n_tc == 0:
+            if n_sc == 0 or (n_tc == 0 and not keep_unmatched):
                 continue
-            alpha = (n_tc / nt) / (n_sc / ns) if weighted else 1.0
             e = np.zeros(n)
             e[:ns][src] = 1.0 / n_sc
-            e[ns:][tgt] = -alpha / n_tc
+            if n_tc:
+                alpha = (n_tc / nt) / (n_sc / ns) if weighted else 1.0
+                e[ns:][tgt] = -alpha / n_tc
             cols.append(e)
             weights.append(wc)
     return np.column_stack(cols), np.asarray(weights, dtype=np.float64)
 
 
-def _mmd_fro(E, w):
+def mmd_fro(E, w):
     """``||E diag(w) E'||_F`` without the ``n x n`` matrix: ``sqrt(tr(D G D G))``, ``G = E'E``."""
-    G = _gemm_t(E, E)
+    G = gram(E, E)
     DG = w[:, None] * G
     return float(np.sqrt(max(np.sum(DG * DG.T), 0.0)))
 
@@ -293,7 +280,7 @@ def mmd_embedding(X, E, w, *, n_components, lam, kernel="primal", gamma=1.0, K=N
     MMDEmbedding
     """
     n = X.shape[0]
-    scale = _mmd_fro(E, w)
+    scale = mmd_fro(E, w)
     scale = scale if scale > 0 else 1.0               # M = 0 (BDA, mu = 1, no pseudo-labels yet)
     V = None
     if kernel == "primal":
@@ -306,9 +293,9 @@ def mmd_embedding(X, E, w, *, n_components, lam, kernel="primal", gamma=1.0, K=N
     else:
         F = kernel_matrix(X, kernel=kernel, gamma=gamma) if K is None else K
     m = F.mean(axis=0)
-    S = _gemm_t(F, F) - n * np.outer(m, m)          # F'HF
+    S = gram(F, F) - n * np.outer(m, m)          # F'HF
     S = 0.5 * (S + S.T)
-    P = _gemm_t(F, E)                                # F'E
+    P = gram(F, E)                                # F'E
     B = (P * (w / scale)) @ np.ascontiguousarray(P.T)  # F'MF, M scaled to unit Frobenius norm
     B = 0.5 * (B + B.T)
     B[np.diag_indices_from(B)] += lam
