@@ -113,10 +113,12 @@ def test_proxy_a_distance_does_not_depend_on_row_order():
     rng = np.random.RandomState(6)
     A, B = rng.randn(400, 5), rng.randn(400, 5) + 0.5
     perm = rng.permutation(400)
-    # same rows, another order: the shuffled split uses the rows' content only through the RNG
+    # same rows, another order: the rows are put in a canonical order before the draws, the
+    # shuffle and the folds, so the value is the same to the last bit (it varied by up to 0.035
+    # over 20 row orders of this pair before)
     v1 = proxy_a_distance(A, B, random_state=1, max_samples=None)
     v2 = proxy_a_distance(A[perm], B[perm], random_state=1, max_samples=None)
-    assert abs(v1 - v2) < 0.15
+    assert v1 == v2
 
 
 def test_determinism_and_subsampling():

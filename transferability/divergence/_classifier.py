@@ -1,8 +1,10 @@
 """Divergences from a domain classifier: proxy A-distance (linear) and an H-divergence proxy.
 
-Both draw the same number ``m = min(n_s, n_t, max_samples)`` of rows from each domain, shuffle
-them together, and estimate the error ε of a source-vs-target classifier by stratified,
-shuffled K-fold cross-validation (so the estimate never depends on row order). The distance is
+Both put each domain's rows in a canonical order (sorted by their bytes), draw the same number
+``m = min(n_s, n_t, max_samples)`` of rows from each domain, shuffle them together, and
+estimate the error ε of a source-vs-target classifier by stratified, shuffled K-fold
+cross-validation: the estimate depends on the rows and the seed, never on the rows' order
+(a permuted input gives the same value exactly). Both are scale-invariant. The distance is
 ``2 (1 - 2 ε)``, clipped to [0, 2]: 0 when the domains cannot be told apart, 2 when they are
 separated perfectly. Reference: Ben-David et al., "Analysis of Representations for Domain
 Adaptation", NIPS 2006; "A theory of learning from different domains", Mach. Learn. 2010.
@@ -15,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils import check_random_state
 
 from ..utils.validation import InputError
-from ._common import prepare_pair, subsample
+from ._common import canonical_subsample, validated_pair
 
 __all__ = ["proxy_a_distance", "h_divergence", "domain_classifier_error"]
 
@@ -30,14 +32,22 @@ def domain_classifier_error(X_source, X_target, estimator, *, max_samples=2000, 
     m : int
         Rows used per domain.
     """
+    Xs, Xt, _ = validated_pair(X_source, X_target)  # scale-invariant: any common factor
+    return _domain_classifier_error(Xs, Xt, estimator, max_samples=max_samples, n_folds=n_folds,
+                                    random_state=random_state)
+
+
+def _domain_classifier_error(Xs, Xt, estimator, *, max_samples=2000, n_folds=5,
+                             random_state=None):
     if n_folds < 2:
         raise InputError(f"n_folds must be at least 2, got {n_folds}")
-    Xs, Xt = prepare_pair(X_source, X_target)
     rng = check_random_state(random_state)
     m = min(Xs.shape[0], Xt.shape[0]) if max_samples is None else min(Xs.shape[0], Xt.shape[0], max_samples)
     if m < n_folds:
         raise InputError(f"a domain classifier with {n_folds}-fold CV needs at least {n_folds} samples per domain, got {m}")
-    Xs, Xt = subsample(Xs, m, rng), subsample(Xt, m, rng)
+    # rows in a canonical order first: the draws, the shuffle and the folds then depend on
+    # the rows' content and the seed only, never on the input's row order
+    Xs, Xt = canonical_subsample(Xs, m, rng), canonical_subsample(Xt, m, rng)
     X = np.vstack([Xs, Xt])
     y = np.r_[np.zeros(m, dtype=int), np.ones(m, dtype=int)]
     perm = rng.permutation(2 * m)
@@ -79,13 +89,19 @@ def proxy_a_distance(X_source, X_target, *, max_samples=2000, n_folds=5, C=1.0, 
     -------
     float in [0, 2]
     """
+    Xs, Xt, _ = validated_pair(X_source, X_target)
+    return _proxy_a_distance(Xs, Xt, max_samples=max_samples, n_folds=n_folds, C=C,
+                             random_state=random_state)
+
+
+def _proxy_a_distance(Xs, Xt, *, max_samples=2000, n_folds=5, C=1.0, random_state=None):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     est = make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="liblinear", random_state=0))
-    err, _ = domain_classifier_error(X_source, X_target, est, max_samples=max_samples,
-                                     n_folds=n_folds, random_state=random_state)
+    err, _ = _domain_classifier_error(Xs, Xt, est, max_samples=max_samples, n_folds=n_folds,
+                                      random_state=random_state)
     return _distance(err)
 
 
@@ -101,12 +117,18 @@ def h_divergence(X_source, X_target, *, max_samples=2000, n_folds=3, n_estimator
     -------
     float in [0, 2]
     """
+    Xs, Xt, _ = validated_pair(X_source, X_target)
+    return _h_divergence(Xs, Xt, max_samples=max_samples, n_folds=n_folds,
+                         n_estimators=n_estimators, random_state=random_state)
+
+
+def _h_divergence(Xs, Xt, *, max_samples=2000, n_folds=3, n_estimators=50, random_state=None):
     import lightgbm as lgb
 
     rng = check_random_state(random_state)
     est = lgb.LGBMClassifier(n_estimators=n_estimators, num_leaves=15, learning_rate=0.1,
                              n_jobs=1, deterministic=True, force_col_wise=True, verbose=-1,
                              random_state=int(rng.randint(2**31 - 1)))
-    err, _ = domain_classifier_error(X_source, X_target, est, max_samples=max_samples,
-                                     n_folds=n_folds, random_state=rng)
+    err, _ = _domain_classifier_error(Xs, Xt, est, max_samples=max_samples, n_folds=n_folds,
+                                      random_state=rng)
     return _distance(err)

@@ -14,6 +14,7 @@ within-domain blocks are computed once (upper triangle). This is exact: it equal
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,10 +22,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..utils.backend import get_backend
+from ..utils.numerics import sq_distances
 from ..utils.validation import InputError
-from ._common import prepare_pair
+from ._common import finish, subsample_pair, validated_pair
 
 __all__ = ["mmd2", "linear_mmd2", "rbf_mmd2", "mmd2_dense", "mk_bandwidth"]
+
+#: Degree of homogeneity of each measure in the features (value(c X) = c^degree value(X)).
+DEGREE = {"mmd": 0, "rbf_mmd": 0, "linear_mmd": 2}
 
 
 def mk_bandwidth(Z_sqnorm_centered_sum: float, n: int, kernel_mul: float, kernel_num: int) -> float:
@@ -77,17 +82,8 @@ def _block_sums(Zs, Zt, kernel_sum, *, block_size, nx, n_jobs):
     sq_s, sq_t = nx.sqnorms(Zs), nx.sqnorms(Zt)
 
     def block(A, sa, B, sb, diagonal):
-        D = nx.cross(A, B)
-        D *= -2.0
-        D += sa[:, None]
-        D += sb[None, :]
-        # rounding can make tiny negatives; the diagonal of a self block is exactly 0
-        D = D.clip(min=0.0) if nx.name == "torch" else np.maximum(D, 0.0, out=D)
-        if diagonal:
-            if nx.name == "torch":
-                D.fill_diagonal_(0.0)
-            else:
-                np.fill_diagonal(D, 0.0)
+        # clipped at 0 (rounding can make tiny negatives); a self block's diagonal is exactly 0
+        D = nx.sq_distances(A, sa, B, sb, zero_diagonal=diagonal)
         return nx.to_float(kernel_sum(D))
 
     def tasks(A, sa, B, sb, symmetric):
@@ -185,11 +181,20 @@ def mmd2(X_source, X_target, *, kernel_mul=2.0, kernel_num=5, max_samples=None, 
     >>> round(mmd2(a, b), 12)
     0.976228315882
     """
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    return finish("mmd", _mmd2(Xs, Xt, kernel_mul=kernel_mul, kernel_num=kernel_num,
+                               max_samples=max_samples, block_size=block_size, backend=backend,
+                               device=device, n_jobs=n_jobs, random_state=random_state), k)
+
+
+def _mmd2(Xs, Xt, *, kernel_mul=2.0, kernel_num=5, max_samples=None, block_size=2048,
+          backend="numpy", device=None, n_jobs=-1, random_state=None):
+    """:func:`mmd2` on a validated pair (scale-invariant: any common factor gives the same value)."""
     if kernel_num < 1:
         raise InputError(f"kernel_num must be at least 1, got {kernel_num}")
     if kernel_mul <= 0:
         raise InputError(f"kernel_mul must be positive, got {kernel_mul}")
-    Xs, Xt = prepare_pair(X_source, X_target, max_samples=max_samples, random_state=random_state)
+    Xs, Xt = subsample_pair(Xs, Xt, max_samples, random_state)
     nx = get_backend(backend, device)
     Zs, Zt = _centred(Xs, Xt, nx)
     n = Xs.shape[0] + Xt.shape[0]
@@ -222,7 +227,28 @@ def rbf_mmd2(X_source, X_target, *, gamma=None, max_samples=None, block_size=204
     >>> round(rbf_mmd2(a, b, gamma=1.0), 12)
     0.582206861959
     """
-    Xs, Xt = prepare_pair(X_source, X_target, max_samples=max_samples, random_state=random_state)
+    if gamma is not None and not gamma > 0:
+        raise InputError(f"gamma must be positive, got {gamma}")
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    if gamma is not None and k:
+        # exp(-gamma |x - y|²) = exp(-(gamma 4^k) |x/2^k - y/2^k|²)
+        try:
+            gamma = math.ldexp(float(gamma), 2 * k)
+        except OverflowError:
+            gamma = math.inf
+        if not math.isfinite(gamma):
+            raise InputError(
+                "rbf_mmd: gamma * |x - y|^2 overflows float64 for features of this magnitude "
+                f"(about 2^{k}); rescale the features or leave gamma unset")
+    return finish("rbf_mmd", _rbf_mmd2(Xs, Xt, gamma=gamma, max_samples=max_samples,
+                                       block_size=block_size, backend=backend, device=device,
+                                       n_jobs=n_jobs, random_state=random_state))
+
+
+def _rbf_mmd2(Xs, Xt, *, gamma=None, max_samples=None, block_size=2048, backend="numpy",
+              device=None, n_jobs=-1, random_state=None):
+    """:func:`rbf_mmd2` on a validated pair (``gamma`` in the pair's units)."""
+    Xs, Xt = subsample_pair(Xs, Xt, max_samples, random_state)
     nx = get_backend(backend, device)
     Zs, Zt = _centred(Xs, Xt, nx)
     if gamma is None:
@@ -232,7 +258,7 @@ def rbf_mmd2(X_source, X_target, *, gamma=None, max_samples=None, block_size=204
         if mean_l2 <= 0:
             raise InputError("all samples are identical: cannot choose an RBF bandwidth")
         gamma = 1.0 / mean_l2
-    if gamma <= 0:
+    if not gamma >= 0:
         raise InputError(f"gamma must be positive, got {gamma}")
     f = _rbf_kernel_sum(float(gamma), nx)
     sss, stt, sst = _block_sums(Zs, Zt, f, block_size=int(block_size), nx=nx, n_jobs=_resolve_jobs(n_jobs))
@@ -247,7 +273,11 @@ def linear_mmd2(X_source, X_target):
     >>> linear_mmd2([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[7, 6, 5], [4, 3, 2], [1, 1, 8], [0, 2, 5]])
     6.0
     """
-    Xs, Xt = prepare_pair(X_source, X_target, max_samples=None)
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    return finish("linear_mmd", _linear_mmd2(Xs, Xt), k, 2)
+
+
+def _linear_mmd2(Xs, Xt):
     diff = Xs.mean(axis=0, dtype=np.float64) - Xt.mean(axis=0, dtype=np.float64)
     return float(diff @ diff)
 
@@ -258,7 +288,7 @@ def mmd2_dense(X_source, X_target, *, kernel_mul=2.0, kernel_num=5, backend="num
     Memory grows as (2n)²: use :func:`mmd2` for real work. ``backend="torch"`` follows the
     seed's torch code (``expand`` of the pooled sample to compute L2).
     """
-    Xs, Xt = prepare_pair(X_source, X_target)
+    Xs, Xt, k = validated_pair(X_source, X_target)
     ns = Xs.shape[0]
     if backend == "torch":
         import torch
@@ -270,15 +300,12 @@ def mmd2_dense(X_source, X_target, *, kernel_mul=2.0, kernel_num=5, backend="num
         K = sum(torch.exp(-L2 / (bw * kernel_mul ** i)) for i in range(kernel_num))
         XX, YY = K[:ns, :ns].mean(), K[ns:, ns:].mean()
         XY, YX = K[:ns, ns:].mean(), K[ns:, :ns].mean()
-        return float(XX + YY - XY - YX)
+        return finish("mmd", XX + YY - XY - YX)
     total = np.vstack([Xs, Xt]).astype(np.float64)
     n = total.shape[0]
-    sq = np.einsum("ij,ij->i", total, total)
-    L2 = sq[:, None] + sq[None, :] - 2.0 * (total @ np.ascontiguousarray(total.T))
-    np.maximum(L2, 0.0, out=L2)
-    np.fill_diagonal(L2, 0.0)
+    L2 = sq_distances(total)
     bw = L2.sum() / (n * n - n) / kernel_mul ** (kernel_num // 2)
     K = sum(np.exp(-L2 / (bw * kernel_mul ** i)) for i in range(kernel_num))
     XX, YY = K[:ns, :ns].mean(), K[ns:, ns:].mean()
     XY, YX = K[:ns, ns:].mean(), K[ns:, :ns].mean()
-    return float(XX + YY - XY - YX)
+    return finish("mmd", XX + YY - XY - YX)

@@ -1,7 +1,9 @@
 """Divergences from first and second moments: CORAL gap, Fréchet distance, Grassmann distance.
 
-Means and covariances are accumulated in row chunks (two passes, float64), so memory is
-O(chunk · d + d²) and every row is used (no subsampling).
+Means and covariances are accumulated in row chunks (two passes, float64;
+:func:`transferability.utils.numerics.mean_and_covariance`), so memory is O(chunk · d + d²) and
+every row is used (no subsampling). The d x d matrices are checked against the available memory
+before they are allocated (:func:`check_moment_memory`).
 """
 
 from __future__ import annotations
@@ -9,31 +11,39 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from ..utils.numerics import (check_dense_memory, covariance_bytes, mean_and_covariance,
+                              sym_power)
 from ..utils.validation import InputError
-from ._common import prepare_pair
+from ._common import finish, validated_pair
 
 __all__ = ["coral_gap", "frechet_distance", "grassmann_distance", "mean_and_covariance",
-           "coral_from_moments", "frechet_from_moments", "grassmann_from_moments"]
+           "coral_from_moments", "frechet_from_moments", "grassmann_from_moments",
+           "check_moment_memory"]
 
-_CHUNK = 8192
+#: Degree of homogeneity of each measure in the features (value(c X) = c^degree value(X)).
+DEGREE = {"coral": 4, "frechet": 2, "grassmann": 0}
+
+#: float64 d x d matrices each measure holds at its peak, with both covariances
+#: (Fréchet: the square root of C_s, its eigenvectors, the product and its eigenvalue workspace).
+_WORKSPACE = {"coral": 3, "frechet": 6, "grassmann": 4}
 
 
-def mean_and_covariance(X, *, ddof=1):
-    """Mean and covariance of ``X`` (rows are samples), chunked; ``ddof=1`` is unbiased."""
-    n, d = X.shape
-    if n - ddof <= 0:
-        raise InputError(f"a covariance needs more than {ddof} sample(s), got {n}")
-    mu = np.zeros(d)
-    for i in range(0, n, _CHUNK):
-        mu += X[i:i + _CHUNK].sum(axis=0, dtype=np.float64)
-    mu /= n
-    C = np.zeros((d, d))
-    for i in range(0, n, _CHUNK):
-        B = np.asarray(X[i:i + _CHUNK], dtype=np.float64) - mu
-        # explicit GEMM operands: ``B.T @ B`` would go to OpenBLAS SYRK (see DESIGN.md hazards)
-        C += np.ascontiguousarray(B.T) @ B.copy()
-    C /= n - ddof
-    return mu, C
+def check_moment_memory(d: int, measures=("coral", "frechet", "grassmann")) -> None:
+    """Raise :class:`MemoryError` before any ``d x d`` matrix is allocated when the moment
+    measures ``measures`` would not fit: the message names d and the GB needed."""
+    measures = [m for m in measures if m in _WORKSPACE]
+    if not measures:
+        return
+    need = covariance_bytes(d, max(_WORKSPACE[m] for m in measures))
+    names = " and ".join([", ".join(measures[:-1]), measures[-1]] if len(measures) > 1 else measures)
+    check_dense_memory(
+        need, f"{names} need {d} x {d} covariance matrices (d = {d} features)",
+        hint="leave these measures out or reduce the features first (e.g. PCA)")
+
+
+def _moments(X):
+    # the memory is checked once for the pair (check_moment_memory), not per domain
+    return mean_and_covariance(X, n_matrices=0)
 
 
 def coral_gap(X_source, X_target):
@@ -47,8 +57,9 @@ def coral_gap(X_source, X_target):
     >>> coral_gap([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[7, 6, 5], [4, 3, 2], [1, 1, 8], [0, 2, 5]])
     15.916666666666666
     """
-    Xs, Xt = prepare_pair(X_source, X_target)
-    return coral_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt))
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    check_moment_memory(Xs.shape[1], ["coral"])
+    return finish("coral", coral_from_moments(_moments(Xs), _moments(Xt)), k, DEGREE["coral"])
 
 
 def coral_from_moments(moments_source, moments_target):
@@ -57,11 +68,6 @@ def coral_from_moments(moments_source, moments_target):
     d = Cs.shape[0]
     diff = Cs - Ct
     return float(np.sum(diff * diff) / (4.0 * d * d))
-
-
-def _psd_sqrt(C):
-    w, V = scipy.linalg.eigh(C)
-    return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
 
 def frechet_distance(X_source, X_target):
@@ -73,14 +79,16 @@ def frechet_distance(X_source, X_target):
     matrix ``C_s^{1/2} C_t C_s^{1/2}`` (stable, real). Reference: Dowson & Landau, J. Multivariate
     Anal. 1982; Heusel et al., NeurIPS 2017 (FID).
     """
-    Xs, Xt = prepare_pair(X_source, X_target)
-    return frechet_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt))
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    check_moment_memory(Xs.shape[1], ["frechet"])
+    return finish("frechet", frechet_from_moments(_moments(Xs), _moments(Xt)), k,
+                  DEGREE["frechet"])
 
 
 def frechet_from_moments(moments_source, moments_target):
     """:func:`frechet_distance` from ``(mean, covariance)`` pairs."""
     (mu_s, Cs), (mu_t, Ct) = moments_source, moments_target
-    root = _psd_sqrt(Cs)
+    root = sym_power(Cs, 0.5)
     M = root @ Ct @ root
     M = (M + M.T) / 2.0
     tr_sqrt = np.sum(np.sqrt(np.clip(scipy.linalg.eigvalsh(M), 0.0, None)))
@@ -107,9 +115,10 @@ def grassmann_distance(X_source, X_target, *, n_components=None):
         Subspace dimension; ``None`` uses ``min(20, max(1, d // 2))`` (a full-dimensional
         subspace would make the distance 0 for any pair).
     """
-    Xs, Xt = prepare_pair(X_source, X_target)
-    return grassmann_from_moments(mean_and_covariance(Xs), mean_and_covariance(Xt),
-                                  n_components=n_components)
+    Xs, Xt, k = validated_pair(X_source, X_target)
+    check_moment_memory(Xs.shape[1], ["grassmann"])
+    return finish("grassmann", grassmann_from_moments(_moments(Xs), _moments(Xt),
+                                                      n_components=n_components))
 
 
 def grassmann_from_moments(moments_source, moments_target, *, n_components=None):

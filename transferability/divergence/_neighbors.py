@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from ._common import prepare_pair
+from ._common import subsample_pair, validated_pair
 
 __all__ = ["knn_overlap"]
 
@@ -23,7 +23,12 @@ def knn_overlap(X_source, X_target, *, max_samples=2000, random_state=None):
     -------
     float in [0, 1]
     """
-    Xs, Xt = prepare_pair(X_source, X_target, max_samples=max_samples, random_state=random_state)
+    Xs, Xt, _ = validated_pair(X_source, X_target)  # scale-invariant: any common factor
+    return _knn_overlap(Xs, Xt, max_samples=max_samples, random_state=random_state)
+
+
+def _knn_overlap(Xs, Xt, *, max_samples=2000, random_state=None):
+    Xs, Xt = subsample_pair(Xs, Xt, max_samples, random_state)
     ns, nt = Xs.shape[0], Xt.shape[0]
     n = ns + nt
     Z = np.vstack([Xs, Xt]).astype(np.float64)

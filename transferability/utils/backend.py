@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import numerics
 from .validation import InputError
 
 __all__ = ["get_backend", "NumpyBackend", "TorchBackend", "BACKENDS", "torch_available"]
@@ -24,8 +25,8 @@ def torch_available() -> bool:
 
 
 class NumpyBackend:
-    """float64 numpy. Gram blocks use GEMM on explicit contiguous operands: numpy's
-    ``Z @ Z.T`` dispatches to OpenBLAS SYRK, seen to segfault on these machines."""
+    """float64 numpy, through :mod:`transferability.utils.numerics` (GEMM on explicit
+    operands: numpy's ``Z @ Z.T`` dispatches to OpenBLAS SYRK, seen to segfault here)."""
 
     name = "numpy"
     device = "cpu"
@@ -35,10 +36,17 @@ class NumpyBackend:
 
     def cross(self, A, B):
         """``A @ B.T`` as a GEMM."""
-        return A @ np.ascontiguousarray(B.T)
+        return numerics.cross(A, B)
 
     def sqnorms(self, A):
-        return np.einsum("ij,ij->i", A, A)
+        return numerics.sq_norms(A)
+
+    def sq_distances(self, A, sa, B, sb, *, zero_diagonal=False):
+        """Squared distances between the rows of ``A`` and ``B`` given their squared norms."""
+        D = numerics.sq_distances(A, B, A_sqnorms=sa, B_sqnorms=sb)
+        if zero_diagonal:
+            np.fill_diagonal(D, 0.0)
+        return D
 
     def exp_(self, A):
         return np.exp(A, out=A)
@@ -72,6 +80,17 @@ class TorchBackend:
     def sqnorms(self, A):
         return (A * A).sum(dim=1)
 
+    def sq_distances(self, A, sa, B, sb, *, zero_diagonal=False):
+        """The same operations as :func:`transferability.utils.numerics.sq_distances`, in torch."""
+        D = A @ B.T
+        D *= -2.0
+        D += sa[:, None]
+        D += sb[None, :]
+        D = D.clip(min=0.0)
+        if zero_diagonal:
+            D.fill_diagonal_(0.0)
+        return D
+
     def exp_(self, A):
         return A.exp_()
 
@@ -87,11 +106,15 @@ def get_backend(backend="numpy", device=None):
 
     Parameters
     ----------
-    backend : {"numpy", "torch", "auto"}, default="numpy"
-        ``"auto"`` picks torch when it is installed and a GPU is present, numpy otherwise.
+    backend : {"numpy", "torch", "auto"} or backend object, default="numpy"
+        ``"auto"`` picks torch when it is installed and a GPU is present, numpy otherwise. A
+        backend object (one this function returned) is returned as it is, so a caller can
+        resolve ``"auto"`` once and report what ran (``nx.name``, ``nx.device``).
     device : str or None
         torch device; ``None`` means CUDA when available, else CPU.
     """
+    if isinstance(backend, (NumpyBackend, TorchBackend)):
+        return backend
     if backend not in BACKENDS:
         raise InputError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if backend == "auto":
