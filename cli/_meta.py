@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ._common import echo_json, handle_errors
+from ._common import OneLineGroup, echo_json, handle_errors
 
 STORE_HELP = "A store to train on together with the shipped records (default: the shipped records only)."
 
 
-@click.group("meta")
+@click.group("meta", cls=OneLineGroup)
 def meta_group():
     """The learners: retrain them from a store, evaluate them honestly."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, echo_json, handle_errors
+from ._common import LABEL_COLUMN_HELP, OneLineCommand, echo_json, handle_errors, seed_option
 
 
 def _preprocessing():
@@ -13,7 +13,7 @@ def _preprocessing():
     return list(PREPROCESSING)
 
 
-@click.command("recommend")
+@click.command("recommend", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -21,11 +21,12 @@ def _preprocessing():
 @click.option("--base-estimator", default="1nn", show_default=True,
               help="Base estimator the methods would run with (a model per base estimator ships).")
 @click.option("--preprocess", default="none", show_default=True,
-              help="Preprocessing applied before the meta-features: none, zscore, l2, sum-zscore.")
+              help="Preprocessing applied before the meta-features (a recipe of transferability.datasets."
+                   "PREPROCESSING: none, zscore, l2, sum-zscore, ...), as the store build applies it.")
 @click.option("--budget", type=float, default=None, help="Seconds: rank only methods predicted to fit.")
 @click.option("--models", "models_dir", default=None, help="Model directory from `meta train` (default: shipped).")
 @click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the meta-features' subsampling.")
+@seed_option("Seed of the meta-features' subsampling (0 .. 2**32-1).")
 @handle_errors
 def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budget, models_dir, label_column, seed):
     """Which shallow DA method will work best on SOURCE -> TARGET, and will it beat no adaptation?"""
@@ -33,7 +34,7 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
     from transferability.meta._recommend import recommend
     from transferability.utils.validation import InputError
 
-    from ._common import load_pair
+    from transferability.datasets import load_pair
 
     if preprocess not in _preprocessing():
         raise InputError(f"unknown --preprocess '{preprocess}'; choose one of {', '.join(_preprocessing())}")
@@ -43,11 +44,10 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
         raise InputError(f"--budget must be a positive number of seconds, got {budget}")
     models = load_models(models_dir)  # bad model files fail before any data is read
     models.model(base_estimator)
-    src, tgt = load_pair(source, target, label_column)
-    if src.y is None:
-        raise InputError(f"source: {source} has no labels (a source domain must be labelled)")
-    rec = recommend(src.X, src.y, tgt.X, base_estimator=base_estimator, preprocess=preprocess, models=models,
-                    top=top, budget=budget, random_state=seed)
+    pair = load_pair(source, target, label_column=label_column)  # raw: recommend() applies --preprocess
+    pair.require_labels("source", "a source domain must be labelled")
+    rec = recommend(pair.X_source, pair.y_source, pair.X_target, base_estimator=base_estimator,
+                    preprocess=preprocess, models=models, top=top, budget=budget, random_state=seed)
     if not rec.in_distribution:
         click.echo(f"warning: this pair is unlike the training store (nearest past pair at distance "
                    f"{rec.nearest_distance:.2f} > {rec.ood_threshold:.2f}, the 99th percentile); "
