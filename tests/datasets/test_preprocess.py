@@ -156,3 +156,13 @@ def test_tfidf_svd_caps_components_and_refuses_negative_weights():
         preprocess_pair(-Xs, Xt, "tfidf-svd100")
     with pytest.raises(InputError, match="at least 2 features"):
         preprocess_pair(np.ones((2, 1)), np.ones((2, 1)), "tfidf-svd100")
+
+
+def test_constant_column_with_rounding_std_is_treated_as_constant():
+    Xs = np.column_stack([np.arange(100.0), np.full(100, 0.422915)])
+    assert Xs[:, 1].std() > 0  # summation leaves ~1e-16, not 0
+    Xt = np.column_stack([np.arange(5.0), np.linspace(0.2, 0.6, 5)])
+    Zs, Zt = preprocess_pair(Xs, Xt, "zscore-source")
+    assert np.abs(Zs[:, 1]).max() < 1e-12  # centred, scale 1 (not 1 / 1e-16)
+    assert_allclose(Zt[:, 1], Xt[:, 1] - 0.422915, atol=1e-12)
+    assert np.abs(preprocess(Xs, "zscore")[:, 1]).max() < 1e-12

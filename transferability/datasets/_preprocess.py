@@ -8,7 +8,7 @@ one domain):
 
 - ``none``: features as loaded.
 - ``zscore``: z-score each feature within each domain separately (population std,
-  ``ddof=0``); constant features become 0. Right when the domains differ by a per-feature
+  ``ddof=0``); constant features (all values equal) become 0. Right when the domains differ by a per-feature
   offset/scale that carries no class information (sensor gain, camera exposure, per-field
   calibration: landmine). Wrong when an informative feature shifts in mean between the domains:
   per-domain centring erases that shift, so the source classifier no longer sees where the
@@ -63,19 +63,24 @@ def _dense(X) -> np.ndarray:
     return np.asarray(X, dtype=np.float64)
 
 
-def _scale(sd: np.ndarray) -> np.ndarray:
-    sd = sd.copy()
+def _moments(ref):
+    """Column means and population stds of ``ref``; a constant column (all values equal) gets
+    std 1, exactly: its summed std is ~1e-16, not 0, and dividing by it would blow the
+    floating-point noise (and any target departure) up by 1e16."""
+    mu, sd = ref.mean(axis=0), ref.std(axis=0)
+    if ref.shape[0]:
+        sd[np.ptp(ref, axis=0) == 0] = 1.0
     sd[sd == 0] = 1.0
-    return sd
+    return mu, sd
 
 
 def _standardise(X, mu, sd):
-    return (X - mu) / _scale(sd)
+    return (X - mu) / sd
 
 
 def _zscore(X):
     # ddof=0, as MATLAB's zscore(X, 1)
-    return _standardise(X, X.mean(axis=0), X.std(axis=0))
+    return _standardise(X, *_moments(X))
 
 
 def _l2(X):
@@ -155,7 +160,6 @@ def preprocess_pair(X_source, X_target, mode: str = "none"):
         if Xs.ndim != 2 or Xt.ndim != 2 or Xs.shape[1] != Xt.shape[1]:
             raise InputError(f"preprocessing '{mode}': source and target need the same number of features "
                              f"(got {Xs.shape} and {Xt.shape})")
-        ref = Xs if mode == "zscore-source" else np.vstack([Xs, Xt])
-        mu, sd = ref.mean(axis=0), ref.std(axis=0)
+        mu, sd = _moments(Xs if mode == "zscore-source" else np.vstack([Xs, Xt]))
         return _standardise(Xs, mu, sd), _standardise(Xt, mu, sd)
     return preprocess(X_source, mode), preprocess(X_target, mode)
