@@ -1,5 +1,5 @@
-"""Input validation and array backends."""
+"""Input validation, array backends and the shared numerics (:mod:`.numerics`)."""
 
-from .validation import InputError, check_domain, check_pair
+from .validation import InputError, check_domain, check_magnitude, check_pair
 
-__all__ = ["InputError", "check_domain", "check_pair"]
+__all__ = ["InputError", "check_domain", "check_magnitude", "check_pair"]
