@@ -6,7 +6,8 @@ re-create it from the spec alone (no arrays travel):
 - from files: ``{"name", "family", "preprocess", "source": {"path": "FILE[.mat:KEY]"},
   "target": {"path": ...}}``; relative paths are resolved against ``data_dir``;
 - from a real benchmark dataset: a side ``{"dataset": BASE, "domain": NAME}``, loaded with
-  :func:`transferability.datasets.load_real_domain`;
+  :func:`transferability.datasets.load_real_domain` (from ``data_dir``; sparse text features
+  are made dense after the rows are drawn);
 - either side may add ``"max_rows": N`` (stratified subsample), ``"classes": [...]`` (keep only
   these classes) and ``"seed"``;
 - either form may add ``"max_features": k``: after preprocessing, both domains are projected on
@@ -123,13 +124,14 @@ def _load_file(path: str):
 
 
 @functools.lru_cache(maxsize=32)
-def _load_real(base: str, domain: str):
+def _load_real(base: str, domain: str, data_dir: str | None):
     from transferability.datasets import load_real_domain
 
-    d = load_real_domain(base, domain)
+    d = load_real_domain(base, domain, data_dir=data_dir)
     if d.y is None:
         raise InputError(f"dataset {base}, domain {domain}: a store pair needs labelled domains")
-    return np.asarray(d.X), np.asarray(d.y)
+    X = d.X if hasattr(d.X, "toarray") else np.asarray(d.X)  # sparse stays sparse until rows are drawn
+    return X, np.asarray(d.y)
 
 
 def _side(side: dict, data_dir: str | None, default_seed: int, where: str):
@@ -143,7 +145,7 @@ def _side(side: dict, data_dir: str | None, default_seed: int, where: str):
         prov = {"path": side["path"]}
         label = path
     elif "dataset" in side and "domain" in side:
-        X, y = _load_real(str(side["dataset"]), str(side["domain"]))
+        X, y = _load_real(str(side["dataset"]), str(side["domain"]), data_dir)
         prov = {"dataset": str(side["dataset"]), "domain": str(side["domain"])}
         label = f"{side['dataset']}/{side['domain']}"
     else:
@@ -163,7 +165,10 @@ def _side(side: dict, data_dir: str | None, default_seed: int, where: str):
                                   random_state=int(side.get("seed", default_seed)))
         idx = np.sort(idx)
     prov.update({k: side[k] for k in ("classes", "max_rows", "seed") if side.get(k) is not None})
-    return X[idx], y[idx], prov
+    X = X[idx]
+    if hasattr(X, "toarray"):  # text bases load as scipy.sparse; the methods and fingerprints take dense rows
+        X = X.toarray()
+    return X, y[idx], prov
 
 
 def _spec_preprocess_key(spec: dict) -> str:
