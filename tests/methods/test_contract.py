@@ -7,7 +7,8 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone
 
 from transferability.datasets import load_domain, make_demo_pair, preprocess_pair
-from transferability.methods import METHODS, available_methods, get_method, pack_domains
+from transferability.methods import (METHOD_NAMES, METHODS, available_methods, get_method,
+                                    pack_domains, uses_base_estimator)
 
 REQUIRED = ["no_adapt", "kmm", "kliep", "tca", "jda", "bda", "gfk", "sa", "coral", "easytl", "meda", "msda"]
 METHODS_UNDER_TEST = available_methods()
@@ -112,6 +113,48 @@ def test_beats_no_adaptation_on_a_shift_it_targets(name, surf_d_to_w):
 
 
 def test_registry_is_the_single_source(small_pair):
-    assert list(METHODS) == available_methods()
+    # the vocabulary's order is the explicit tuple, not the order the modules were imported in
+    assert available_methods() == list(METHOD_NAMES) == REQUIRED
+    assert set(METHODS) == set(METHOD_NAMES)
     for name, cls in METHODS.items():
         assert cls.name == name
+
+
+def test_registry_order_does_not_follow_import_order():
+    # __init__ imports tca before kmm; the vocabulary puts kmm first
+    assert list(METHODS).index("tca") < list(METHODS).index("kmm")
+    assert available_methods().index("kmm") < available_methods().index("tca")
+
+
+def test_extra_registered_method_comes_after_the_vocabulary(monkeypatch):
+    from transferability.methods import NoAdapt
+
+    monkeypatch.setitem(METHODS, "zz_extra", NoAdapt)
+    assert available_methods() == list(METHOD_NAMES) + ["zz_extra"]
+
+
+def test_uses_base_estimator_flag():
+    ignores = {m for m in METHOD_NAMES if not uses_base_estimator(m)}
+    assert ignores == {"meda", "easytl"}
+    from transferability import InputError
+
+    with pytest.raises(InputError, match="unknown method 'nope'"):
+        uses_base_estimator("nope")
+
+
+@pytest.mark.parametrize("name", ["meda", "easytl"])
+def test_methods_that_ignore_the_base_estimator_really_do(name, small_pair):
+    Xs, ys, _, _ = small_pair
+    Xt = np.random.RandomState(0).randn(200, Xs.shape[1]) * 3.0
+    preds = [get_method(name, base_estimator=b, random_state=0).fit_domains(Xs, ys, Xt).predict(Xt)
+             for b in ("1nn", "logreg")]
+    assert_array_equal(preds[0], preds[1])
+
+
+@pytest.mark.parametrize("name", ["no_adapt", "coral", "sa"])
+def test_methods_that_use_the_base_estimator_change_with_it(name, small_pair):
+    Xs, ys, _, _ = small_pair
+    Xt = np.random.RandomState(0).randn(200, Xs.shape[1]) * 3.0  # where 1-NN and logreg disagree
+    a, b = (get_method(name, base_estimator=be, random_state=0).fit_domains(Xs, ys, Xt).predict(Xt)
+            for be in ("1nn", "logreg"))
+    assert uses_base_estimator(name) and (a != b).any()

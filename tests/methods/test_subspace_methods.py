@@ -304,15 +304,15 @@ def test_jda_class_without_pseudo_label_does_not_crash():
 
 
 @pytest.mark.parametrize("cls,params,match", [
-    (TCA, dict(lam=0.0), "lam must be > 0"),
-    (TCA, dict(kernel="poly"), "unknown kernel"),
-    (JDA, dict(n_iter=0), "n_iter must be an integer"),
-    (JDA, dict(n_components=2.5), "n_components must be an integer"),
-    (BDA, dict(mu=1.5), r"mu must lie in \[0, 1\]"),
-    (BDA, dict(mu=-0.1), "mu must be >= 0"),
-    (GFK, dict(n_components=0), "n_components"),
-    (SA, dict(n_components=-1), "n_components"),
-    (CORAL, dict(reg=0), "reg must be > 0"),
+    (TCA, dict(lam=0.0), r"'lam' parameter of method 'tca' must be a float in the range \(0\.0, inf\)"),
+    (TCA, dict(kernel="poly"), r"'kernel' parameter of method 'tca' must be a str among"),
+    (JDA, dict(n_iter=0), r"'n_iter' parameter of method 'jda' must be an int in the range \[1, inf\)"),
+    (JDA, dict(n_components=2.5), r"'n_components' parameter of method 'jda' must be an int"),
+    (BDA, dict(mu=1.5), r"'mu' parameter of method 'bda' .*float in the range \[0\.0, 1\.0\]"),
+    (BDA, dict(mu=-0.1), r"'mu' parameter of method 'bda'.*Got -0\.1 instead"),
+    (GFK, dict(n_components=0), r"'n_components' parameter of method 'gfk'"),
+    (SA, dict(n_components=-1), r"'n_components' parameter of method 'sa'"),
+    (CORAL, dict(reg=0), r"'reg' parameter of method 'coral' must be a float in the range \(0\.0, inf\)"),
 ])
 def test_parameter_errors(cls, params, match):
     Xs, ys, Xt, _ = _toy()

@@ -83,6 +83,8 @@ def test_kmm_rejects_bad_parameters():
         kmm_weights(Xs, Xt, B=0)
     with pytest.raises(InputError, match="gamma must be positive"):
         kmm_weights(Xs, Xt, gamma=-1.0)
+    with pytest.raises(InputError, match=r"'B' parameter of method 'kmm' must be a float in the range \(0\.0, inf\)"):
+        KMM(B=0).fit_domains(Xs, (Xs[:, 0] > 0).astype(int), Xt)
 
 
 @pytest.mark.parametrize("cls", [KMM, KLIEP])
@@ -166,7 +168,7 @@ def test_easytl_ignores_base_estimator_and_rejects_bad_options():
     a = EasyTL(base_estimator="1nn").fit_domains(xs, ys, xt).predict(xt)
     b = EasyTL(base_estimator="logreg").fit_domains(xs, ys, xt).predict(xt)
     assert_array_equal(a, b)
-    with pytest.raises(InputError, match="intra_align"):
+    with pytest.raises(InputError, match=r"'intra_align' parameter of method 'easytl' must be a str among"):
         EasyTL(intra_align="pca").fit_domains(xs, ys, xt)
 
 
@@ -220,7 +222,7 @@ def test_msda_features_stack_layers_and_feed_the_estimator():
     assert_allclose(F[:, 0], xs[:, 0])
     W1 = model.weights_[0]
     assert_allclose(F[:, 1], np.tanh(xs[:, 0] * W1[0, 0] + W1[0, 1]))
-    with pytest.raises(InputError, match="noise"):
+    with pytest.raises(InputError, match=r"'noise' parameter of method 'msda' must be a float in the range \[0\.0, 1\.0\)"):
         MSDA(noise=1.0).fit_domains(xs, ys, xt)
 
 

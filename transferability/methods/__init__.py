@@ -1,14 +1,18 @@
 """The shallow domain-adaptation method library: one registry, one interface.
 
->>> from transferability.methods import available_methods, get_method
->>> "no_adapt" in available_methods()
+>>> from transferability.methods import METHOD_NAMES, available_methods, uses_base_estimator
+>>> available_methods() == list(METHOD_NAMES)
 True
+>>> uses_base_estimator("meda"), uses_base_estimator("jda")
+(False, True)
 """
 
-from ._base import BASE_ESTIMATORS, BaseAdapter, make_base_estimator, pack_domains, split_domains
-from ._registry import METHODS, available_methods, get_method, register
+from ._base import (BASE_ESTIMATORS, MASKED_LABEL, BaseAdapter, make_base_estimator,
+                    pack_domains, split_domains)
+from ._registry import (METHOD_NAMES, METHODS, available_methods, get_method, register,
+                        uses_base_estimator)
 
-# Importing each method module registers it.
+# Importing each method module registers it; the order of the vocabulary is METHOD_NAMES.
 from ._no_adapt import NoAdapt  # noqa: E402
 # -- subspace / feature-alignment methods --
 from ._tca import TCA  # noqa: E402
@@ -25,12 +29,15 @@ from ._meda import MEDA  # noqa: E402
 from ._msda import MSDA  # noqa: E402
 
 __all__ = [
-    "BaseAdapter", "BASE_ESTIMATORS", "make_base_estimator", "pack_domains", "split_domains",
-    "METHODS", "available_methods", "get_method", "register", "NoAdapt",
+    "BaseAdapter", "BASE_ESTIMATORS", "MASKED_LABEL", "make_base_estimator", "pack_domains",
+    "split_domains", "METHOD_NAMES", "METHODS", "available_methods", "get_method", "register",
+    "uses_base_estimator", "NoAdapt",
     "TCA", "JDA", "BDA", "GFK", "SA", "CORAL",
     "KMM", "KLIEP", "EasyTL", "MEDA", "MSDA",
 ]
 
-from ._evaluate import EvaluationReport, MethodResult, evaluate_methods, kshot_baseline  # noqa: E402
+from ._evaluate import (DEFAULT_N_THREADS, EvaluationReport, MethodResult,  # noqa: E402
+                        evaluate_methods, kshot_baseline)
 
-__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline"]
+__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline",
+            "DEFAULT_N_THREADS"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import MMDAdapterMixin, check_n_components, check_positive
-from ..utils.validation import InputError
+from ..utils.numerics import row_normalize
+from ._subspace_utils import MMDAdapterMixin, kernel_matrix, mmd_embedding, mmd_factor, prepare_input
 
 
 @register("bda")
@@ -21,6 +26,21 @@ class BDA(MMDAdapterMixin, BaseAdapter):
     ``M`` up to scale, ``mu = 0`` is TCA). ``M`` is **rebuilt from scratch** at every
     iteration (the authors' code lets ``M0`` drift across iterations; not copied).
 
+    ``mu="auto"`` (the default) estimates the balance factor as the paper does (Sec. III-C):
+    from the proxy A-distances of the marginal distributions, :math:`d_M` (source vs target),
+    and of the class-conditional ones, :math:`d_c` (source class ``c`` vs the target samples
+    pseudo-labelled ``c``),
+
+    .. math:: \hat\mu = 1 - \frac{d_M}{d_M + \bar d_C}
+              = \frac{\bar d_C}{d_M + \bar d_C},
+
+    re-estimated at every iteration on the embedded samples of the previous iteration, with the
+    pseudo-labels of that iteration (the authors' ``estimate_mu``; the first iteration has no
+    pseudo-labels and uses the marginal term only). The A-distances are the authors' (training
+    error of a linear SVM, classes averaged), computed by
+    :func:`~transferability.methods.meda_adaptive_factor`, which MEDA uses for the same
+    factor. A number fixes ``mu`` for every iteration (``0.5``: JDA up to scale).
+
     **W-BDA** (``weighted=True``) handles class imbalance: the target part of ``Mc`` is
     weighted by the class-prior ratio ``alpha_c = P_t(c) / P_s(c)`` (target prior from the
     pseudo-labels), i.e. ``ec`` is ``1/ns_c`` on source samples of class ``c`` and
@@ -34,9 +54,9 @@ class BDA(MMDAdapterMixin, BaseAdapter):
         ``k``.
     lam : float, default=1.0
         ``lambda > 0``.
-    mu : float in [0, 1], default=0.5
-        Balance factor (the paper estimates it from A-distances or cross-validates it; 0.5
-        weighs both terms equally).
+    mu : "auto" or float in [0, 1], default="auto"
+        Balance factor. ``"auto"``: estimated at every iteration from the A-distances (see
+        above); a number: fixed (0.5 weighs both terms equally).
     weighted : bool, default=False
         W-BDA class-prior weighting.
     n_iter : int, default=10
@@ -52,6 +72,8 @@ class BDA(MMDAdapterMixin, BaseAdapter):
     ----------
     components_, eigenvalues_, embedding_, estimator_, pseudo_labels_
         As in :class:`~transferability.methods.JDA`.
+    mu_history_ : list of float
+        ``mu`` used at each iteration (the estimates with ``mu="auto"``).
 
     References
     ----------
@@ -71,7 +93,20 @@ class BDA(MMDAdapterMixin, BaseAdapter):
     True
     """
 
-    def __init__(self, *, n_components=100, lam=1.0, mu=0.5, weighted=False, n_iter=10,
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "lam": [Interval(Real, 0, None, closed="neither")],
+        "mu": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "weighted": ["boolean"],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions({"primal", "linear", "rbf"})],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "normalize_input": ["boolean"],
+        "normalize_embedding": ["boolean"],
+    }
+
+    def __init__(self, *, n_components=100, lam=1.0, mu="auto", weighted=False, n_iter=10,
                  kernel="primal", gamma=1.0, normalize_input=True, normalize_embedding=True,
                  base_estimator="1nn", random_state=None):
         self.n_components = n_components
@@ -87,9 +122,42 @@ class BDA(MMDAdapterMixin, BaseAdapter):
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        n_iter = check_n_components(self.n_iter, "n_iter")
-        mu = check_positive(self.mu, "mu", allow_zero=True)
-        if mu > 1:
-            raise InputError(f"mu must lie in [0, 1], got {self.mu!r}")
-        self._fit_mmd(Xs, ys, Xt, n_iter=n_iter, conditional=True, mu=mu,
+        if isinstance(self.mu, str):
+            return self._fit_auto_mu(Xs, ys, Xt, random_state)
+        self._fit_mmd(Xs, ys, Xt, n_iter=int(self.n_iter), conditional=True, mu=float(self.mu),
                       weighted=bool(self.weighted))
+        self.mu_history_ = [float(self.mu)] * len(self.pseudo_labels_)
+        return self
+
+    def _fit_auto_mu(self, Xs, ys, Xt, random_state):
+        """The BDA loop of :func:`~transferability.methods._subspace_utils.fit_mmd_adapter`
+        with ``mu`` re-estimated before each iteration that has pseudo-labels."""
+        from ._meda import meda_adaptive_factor
+
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        ns, nt = Xs.shape[0], Xt.shape[0]
+        n_classes = len(self.classes_)
+        X = prepare_input(np.vstack([Xs, Xt]), self.normalize_input)
+        K = None if self.kernel == "primal" else kernel_matrix(X, kernel=self.kernel,
+                                                                gamma=self.gamma)
+        yt_pseudo = Z = None
+        self.pseudo_labels_, self.mu_history_ = [], []
+        for _ in range(int(self.n_iter)):
+            mu = 0.0 if yt_pseudo is None else meda_adaptive_factor(
+                Z[:ns], ys, Z[ns:], yt_pseudo, n_classes, random_state=seed)
+            E, w = mmd_factor(ns, nt, ys, yt_pseudo, n_classes, mu=mu,
+                              weighted=bool(self.weighted))
+            emb = mmd_embedding(X, E, w, n_components=int(self.n_components),
+                                lam=float(self.lam), kernel=self.kernel, gamma=self.gamma, K=K)
+            Z = (X @ emb.components) if self.kernel == "primal" else K @ emb.components
+            if self.normalize_embedding:
+                Z = row_normalize(Z)
+            est = self._make_base().fit(Z[:ns], ys)
+            yt_pseudo = np.asarray(est.predict(Z[ns:]), dtype=int)
+            self.pseudo_labels_.append(yt_pseudo)
+            self.mu_history_.append(float(mu))
+        self.embedding_ = emb
+        self.components_ = emb.components
+        self.eigenvalues_ = emb.eigenvalues
+        self.estimator_ = est
+        return self

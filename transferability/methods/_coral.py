@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import check_positive, coral_transform
+from ._subspace_utils import coral_transform
 
 
 @register("coral")
@@ -53,13 +57,18 @@ class CORAL(BaseAdapter):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "reg": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, *, reg=1.0, base_estimator="1nn", random_state=None):
         self.reg = reg
         self.base_estimator = base_estimator
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        reg = check_positive(self.reg, "reg")
+        reg = float(self.reg)
         self.transform_ = coral_transform(Xs, Xt, reg=reg)
         self.estimator_ = self._make_base().fit(Xs @ self.transform_, ys)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
+from sklearn.utils._param_validation import StrOptions
 
-from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._registry import register
 from ..utils.numerics import sq_distances
@@ -115,6 +115,13 @@ class EasyTL(BaseAdapter):
     """
 
     transductive = True
+    uses_base_estimator = False
+
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "intra_align": [StrOptions({"coral", "raw"})],
+        "distance": [StrOptions({"euclidean", "sqeuclidean"})],
+    }
 
     def __init__(self, *, base_estimator="1nn", intra_align="coral", distance="euclidean",
                  random_state=None):
@@ -124,12 +131,6 @@ class EasyTL(BaseAdapter):
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        if self.intra_align not in ("coral", "raw"):
-            raise InputError(
-                f"easytl: intra_align must be 'coral' or 'raw', got '{self.intra_align}'")
-        if self.distance not in ("euclidean", "sqeuclidean"):
-            raise InputError(
-                f"easytl: distance must be 'euclidean' or 'sqeuclidean', got '{self.distance}'")
         if self.intra_align == "coral":
             Xs = coral_map(Xs, Xt)
         C = len(self.classes_)

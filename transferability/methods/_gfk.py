@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import check_n_components, pca_basis, sym_power
+from ._subspace_utils import pca_basis, sym_power
 
-__all__ = ["GFK", "gfk_embedding", "GFK_PAPER_DIMS"]
+__all__ = ["GFK", "gfk_embedding", "GFK_PAPER_DIMS", "subspace_dim"]
+
+
+def subspace_dim(n_components, n_features):
+    """The subspace dimension GFK and SA use on ``n_features``-dimensional data.
+
+    ``"auto"``: ``min(20, max(1, n_features // 2))``, i.e. 20 (the methods' usual setting)
+    where ``n_features >= 40``, and half the dimension below, so that the subspace is a proper
+    one: with ``d = n_features`` both methods reduce to no adaptation (SA rotates both domains
+    by the same orthogonal map, GFK's geodesic ends in the whole space). An integer is used as
+    given, clipped to ``n_features``.
+    """
+    if isinstance(n_components, str):
+        return min(20, max(1, n_features // 2))
+    return min(int(n_components), n_features)
 
 #: Subspace dimensions Gong et al. used per Office-Caltech pair (comment of their ``Ex_GFK.m``;
 #: the same for both directions). The reproduction scripts pass these; the default is 20.
@@ -75,10 +92,12 @@ class GFK(BaseAdapter):
 
     Parameters
     ----------
-    n_components : int, default=20
-        Subspace dimension ``d`` (the GFK paper picked it per pair with its subspace
-        disagreement measure: 10 or 20 on Office-Caltech, see :data:`GFK_PAPER_DIMS`; 20 is its
-        demo's default).
+    n_components : "auto" or int, default="auto"
+        Subspace dimension ``d``. ``"auto"``: :func:`subspace_dim`, 20 (the demo's default of
+        the authors' code) from 40 features on, half the feature count below (a subspace of
+        full dimension is no adaptation). The GFK paper picked it per pair with its subspace
+        disagreement measure: 10 or 20 on Office-Caltech, see :data:`GFK_PAPER_DIMS`. An
+        integer is clipped to the feature count.
     base_estimator : str or estimator, default="1nn"
     random_state : int, RandomState or None, default=None
 
@@ -86,13 +105,15 @@ class GFK(BaseAdapter):
     ----------
     W_ : ndarray of shape (n_features, 2d)
         Factor of the kernel, ``G = W W'``.
+    n_components_ : int
+        ``d`` used.
     principal_angles_ : ndarray of shape (d,)
     estimator_ : fitted base estimator
 
     Notes
     -----
     Subspaces are PCA bases of each domain as given (the authors z-score each domain first:
-    use ``preprocess="sum-zscore"`` on SURF). ``d`` is clipped to the feature dimension.
+    use ``preprocess="sum-zscore"`` on SURF).
 
     References
     ----------
@@ -112,13 +133,18 @@ class GFK(BaseAdapter):
     True
     """
 
-    def __init__(self, *, n_components=20, base_estimator="1nn", random_state=None):
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, n_components="auto", base_estimator="1nn", random_state=None):
         self.n_components = n_components
         self.base_estimator = base_estimator
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        d = min(check_n_components(self.n_components), Xs.shape[1])
+        d = self.n_components_ = subspace_dim(self.n_components, Xs.shape[1])
         Ps = pca_basis(Xs, d)
         Pt = pca_basis(Xt, d)
         self.W_, self.principal_angles_ = gfk_embedding(Ps, Pt)

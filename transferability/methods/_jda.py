@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
 from ._base import BaseAdapter
 from ._registry import register
-from ._subspace_utils import MMDAdapterMixin, check_n_components
+from ._subspace_utils import MMDAdapterMixin
 
 
 @register("jda")
@@ -83,6 +87,17 @@ class JDA(MMDAdapterMixin, BaseAdapter):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "lam": [Interval(Real, 0, None, closed="neither")],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions({"primal", "linear", "rbf"})],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "normalize_input": ["boolean"],
+        "normalize_embedding": ["boolean"],
+    }
+
     def __init__(self, *, n_components=100, lam=1.0, n_iter=10, kernel="primal", gamma=1.0,
                  normalize_input=True, normalize_embedding=True, base_estimator="1nn",
                  random_state=None):
@@ -97,5 +112,4 @@ class JDA(MMDAdapterMixin, BaseAdapter):
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        n_iter = check_n_components(self.n_iter, "n_iter")
-        self._fit_mmd(Xs, ys, Xt, n_iter=n_iter, conditional=True)
+        self._fit_mmd(Xs, ys, Xt, n_iter=int(self.n_iter), conditional=True)

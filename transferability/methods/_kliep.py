@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 
 from ..utils.numerics import median_sq_distance, sq_distances
 from ..utils.validation import InputError
@@ -194,6 +197,14 @@ class KLIEP(BaseAdapter):
     >>> bool(m.weights_[Xs[:, 0] > 0.5].mean() > m.weights_[Xs[:, 0] < -1.5].mean())
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "sigmas": [None, "array-like"],
+        "n_centers": [Interval(Integral, 1, None, closed="left")],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, *, base_estimator="1nn", sigmas=None, n_centers=100, n_folds=5,
                  max_iter=100, random_state=None):

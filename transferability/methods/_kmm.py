@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.optimize import minimize
+from sklearn.utils._param_validation import Interval
 
 from ..utils.numerics import median_sq_distance, rbf_kernel
 from ..utils.validation import InputError
@@ -171,6 +174,14 @@ class KMM(BaseAdapter):
     >>> bool(m.weights_[Xs[:, 0] > 0.5].mean() > m.weights_[Xs[:, 0] < -1.5].mean())
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "gamma": [None, Interval(Real, 0, None, closed="neither")],
+        "B": [Interval(Real, 0, None, closed="neither")],
+        "eps": [None, Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, *, base_estimator="1nn", gamma=None, B=1000.0, eps=None, max_iter=5000,
                  random_state=None):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg, sparse
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.svm import LinearSVC
 
-from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._gfk import gfk_embedding
 from ._registry import register
@@ -161,6 +162,19 @@ class MEDA(BaseAdapter):
     True
     """
 
+    uses_base_estimator = False
+
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "d": [Interval(Integral, 1, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="neither")],
+        "lambda_": [Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, None, closed="left")],
+        "p": [Interval(Integral, 1, None, closed="left")],
+        "T": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions({"rbf", "linear"})],
+    }
+
     def __init__(self, *, base_estimator="1nn", d=20, eta=0.1, lambda_=10.0, rho=1.0, p=10, T=10,
                  kernel="rbf", random_state=None):
         self.base_estimator = base_estimator
@@ -183,12 +197,6 @@ class MEDA(BaseAdapter):
         return rbf_kernel(A, B, 1.0 / (2.0 * self.sigma_ ** 2))
 
     def _fit(self, Xs, ys, Xt, random_state):
-        if self.kernel not in ("rbf", "linear"):
-            raise InputError(f"meda: kernel must be 'rbf' or 'linear', got '{self.kernel}'")
-        if int(self.d) < 1 or int(self.T) < 1 or int(self.p) < 1:
-            raise InputError("meda: d, T and p must be positive integers")
-        if self.eta <= 0 or self.lambda_ < 0 or self.rho < 0:
-            raise InputError("meda: eta must be positive, lambda_ and rho non-negative")
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         ns, nt = Xs.shape[0], Xt.shape[0]
         n = ns + nt

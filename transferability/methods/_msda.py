@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import linalg
+from sklearn.utils._param_validation import Interval
 
-from ..utils.validation import InputError
 from ..utils.numerics import cross, gram
 from ._base import BaseAdapter
 from ._registry import register
@@ -114,6 +116,14 @@ class MSDA(BaseAdapter):
     (40, 9)
     """
 
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "noise": [Interval(Real, 0, 1, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "reg": [Interval(Real, 0, None, closed="left")],
+        "max_features": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, *, base_estimator="1nn", noise=0.5, n_layers=5, reg=1e-5,
                  max_features=5000, random_state=None):
         self.base_estimator = base_estimator
@@ -124,12 +134,6 @@ class MSDA(BaseAdapter):
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        if not 0.0 <= self.noise < 1.0:
-            raise InputError(f"msda: noise must be in [0, 1), got {self.noise}")
-        if int(self.n_layers) < 1:
-            raise InputError(f"msda: n_layers must be at least 1, got {self.n_layers}")
-        if self.reg < 0:
-            raise InputError(f"msda: reg must be non-negative, got {self.reg}")
         X = np.vstack([Xs, Xt])
         self.pca_ = None
         if X.shape[1] > int(self.max_features):

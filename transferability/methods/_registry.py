@@ -1,10 +1,23 @@
-"""The single registry of domain-adaptation methods."""
+"""The single registry of domain-adaptation methods.
+
+:data:`METHOD_NAMES` is the library's method vocabulary, in a fixed, explicit order (the order
+of ``--methods all``, of reports, and of a model manifest's method list); it does not depend on
+the order in which modules are imported. :data:`METHODS` maps each name to its class; methods
+registered outside the vocabulary (plug-ins, test doubles) come after it, in registration order.
+"""
 
 from __future__ import annotations
 
 from ..utils.validation import InputError
 
-__all__ = ["register", "get_method", "available_methods", "METHODS"]
+__all__ = ["register", "get_method", "available_methods", "uses_base_estimator", "METHODS",
+           "METHOD_NAMES"]
+
+#: The method vocabulary, in its fixed order: no adaptation first, then instance reweighting,
+#: feature alignment (MMD-based, subspace, correlation), and the methods that learn their own
+#: classifier or representation.
+METHOD_NAMES = ("no_adapt", "kmm", "kliep", "tca", "jda", "bda", "gfk", "sa", "coral", "easytl",
+                "meda", "msda")
 
 #: name -> class; filled by the ``@register`` decorator at import of each method module
 METHODS: dict = {}
@@ -24,19 +37,39 @@ def register(name: str):
 
 
 def available_methods() -> list[str]:
-    """Registered method names, in registration order."""
-    return list(METHODS)
+    """Registered method names: :data:`METHOD_NAMES` order, then any other registered name."""
+    known = [m for m in METHOD_NAMES if m in METHODS]
+    return known + [m for m in METHODS if m not in METHOD_NAMES]
 
 
-def get_method(name: str, **params):
-    """Instantiate the method ``name`` with ``params`` (e.g. ``base_estimator="logreg"``)."""
+def uses_base_estimator(name: str) -> bool:
+    """Whether method ``name`` trains its ``base_estimator`` (MEDA and EasyTL ignore it: their
+    outcome is the same whichever base estimator is named)."""
+    return bool(_method_class(name).uses_base_estimator)
+
+
+def _method_class(name: str):
     try:
-        cls = METHODS[name]
-    except KeyError:
+        return METHODS[name]
+    except (KeyError, TypeError):
         raise InputError(
             f"unknown method '{name}'; available: {', '.join(available_methods())}"
         ) from None
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise InputError(f"bad parameters for method '{name}': {exc}") from None
+
+
+def get_method(name: str, **params):
+    """Instantiate the method ``name`` with ``params`` (e.g. ``base_estimator="logreg"``).
+
+    An unknown method or parameter name raises :class:`InputError`; parameter *values* are
+    checked against the method's ``_parameter_constraints`` when it is fitted (or by
+    ``check_params()``).
+    """
+    cls = _method_class(name)
+    allowed = cls._get_param_names()
+    unknown = [p for p in params if p not in allowed]
+    if unknown:
+        raise InputError(
+            f"bad parameters for method '{name}': no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters: {', '.join(allowed)}"
+        )
+    return cls(**params)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAdapter
+from ._gfk import subspace_dim
 from ._registry import register
-from ._subspace_utils import check_n_components, pca_basis
+from ._subspace_utils import pca_basis
 
 
 @register("sa")
@@ -28,9 +32,11 @@ class SA(BaseAdapter):
 
     Parameters
     ----------
-    n_components : int, default=20
-        ``d`` (the paper chooses it with a stability bound; 20 is the default of the authors'
-        code adaptations). Clipped to the feature dimension.
+    n_components : "auto" or int, default="auto"
+        ``d``. ``"auto"``: :func:`~transferability.methods._gfk.subspace_dim`, 20 (the default
+        of the authors' code adaptations) from 40 features on, half the feature count below
+        (``d = D`` is no adaptation, see above). The paper chooses it with a stability bound.
+        An integer is clipped to the feature count.
     base_estimator : str or estimator, default="1nn"
     random_state : int, RandomState or None, default=None
 
@@ -42,6 +48,8 @@ class SA(BaseAdapter):
         ``Pt``.
     alignment_ : ndarray of shape (d, d)
         ``M* = Ps' Pt``.
+    n_components_ : int
+        ``d`` used.
     estimator_ : fitted base estimator
 
     References
@@ -62,13 +70,18 @@ class SA(BaseAdapter):
     True
     """
 
-    def __init__(self, *, n_components=20, base_estimator="1nn", random_state=None):
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, n_components="auto", base_estimator="1nn", random_state=None):
         self.n_components = n_components
         self.base_estimator = base_estimator
         self.random_state = random_state
 
     def _fit(self, Xs, ys, Xt, random_state):
-        d = min(check_n_components(self.n_components), Xs.shape[1])
+        d = self.n_components_ = subspace_dim(self.n_components, Xs.shape[1])
         self.source_basis_ = pca_basis(Xs, d)
         self.target_basis_ = pca_basis(Xt, d)
         self.alignment_ = self.source_basis_.T @ self.target_basis_

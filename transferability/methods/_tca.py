@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
 from ._base import BaseAdapter
 from ._registry import register
 from ._subspace_utils import MMDAdapterMixin
@@ -74,6 +78,16 @@ class TCA(MMDAdapterMixin, BaseAdapter):
     >>> float((model.predict(Xt) == ys).mean()) > 0.9
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseAdapter._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "lam": [Interval(Real, 0, None, closed="neither")],
+        "kernel": [StrOptions({"primal", "linear", "rbf"})],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "normalize_input": ["boolean"],
+        "normalize_embedding": ["boolean"],
+    }
 
     def __init__(self, *, n_components=100, lam=1.0, kernel="primal", gamma=1.0,
                  normalize_input=True, normalize_embedding=True, base_estimator="1nn",
