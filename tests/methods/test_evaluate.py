@@ -138,7 +138,8 @@ def test_json_contract(small_registry):
     report = evaluate_methods(Xs, ys, Xt, yt, methods="all", base_estimator="logreg",
                               method_params={"no_adapt": {"random_state": 3}}, kshot=(1, 3))
     d = json.loads(json.dumps(report.to_dict()))
-    assert set(d) == {"results", "kshot"}
+    assert set(d) == {"results", "kshot", "n_source", "n_target", "n_features", "blas_threads",
+                      "version"}
     assert set(d["kshot"]) == {"1", "3"}
     for row in d["results"]:
         assert set(row) == {"method", "target_accuracy", "runtime_s", "status", "error",
@@ -182,19 +183,118 @@ def test_bad_inputs(small_registry):
         evaluate_methods(Xs, ys, Xt[:, :1], yt, methods=["no_adapt"])
 
 
-def test_bad_params_are_a_failed_row(small_registry):
+def test_bad_params_are_refused_before_any_method_runs(small_registry, monkeypatch):
+    ran = []
+    monkeypatch.setattr(NoAdapt, "_fit", lambda self, *a: ran.append(1))
     Xs, ys, Xt, yt = _toy_pair()
-    report = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"],
-                              method_params={"no_adapt": {"no_such_param": 1}}, kshot=())
-    assert report.results[0].status == "failed"
-    assert "no_such_param" in report.results[0].error
+    with pytest.raises(InputError, match=r"bad parameters for method 'no_adapt': no parameter 'no_such_param'"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"],
+                         method_params={"no_adapt": {"no_such_param": 1}}, kshot=())
+    # the bad value is on the *second* method: the first must not have run
+    with pytest.raises(InputError, match=r"The 'random_state' parameter of method '_always_fails' .*Got -1"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt", "_always_fails"],
+                         method_params={"_always_fails": {"random_state": -1}}, kshot=())
+    assert ran == []
 
 
-def test_progress_goes_to_stderr(small_registry, capsys):
+@pytest.mark.parametrize("params, match", [
+    ({"tca": {"bogus": 1}}, r"method 'tca': no parameter 'bogus'"),
+    ({"tca": {"n_components": -3}}, r"'n_components' parameter of method 'tca' must be an int in the range \[1, inf\)\. Got -3"),
+    ({"jda": {"lam": 1e400}}, r"'lam' parameter of method 'jda' must be a float in the range \(0\.0, inf\)\. Got inf"),
+    ({"bda": {"mu": "half"}}, r"'mu' parameter of method 'bda'"),
+])
+def test_real_methods_bad_params(params, match):
+    Xs, ys, Xt, yt = _toy_pair()
+    with pytest.raises(InputError, match=match):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["tca", "jda", "bda"], method_params=params, kshot=())
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"methods": []}, "no methods to evaluate"),
+    ({"methods": ["no_adapt", "no_adapt"]}, "listed more than once: no_adapt"),
+    ({"methods": 5}, "methods must be 'all' or a list"),
+    ({"kshot": (0,)}, "k-shot values must be positive integers, got 0"),
+    ({"kshot": (2.5,)}, "k-shot values must be positive integers, got 2.5"),
+    ({"n_threads": 0}, "n_threads must be an integer >= 1, or -1"),
+    ({"n_threads": "two"}, "n_threads must be an integer >= 1, or -1"),
+    ({"method_params": {"no_adapt": 3}}, "method_params must map method names to dicts"),
+])
+def test_refused_requests(small_registry, kwargs, match):
+    Xs, ys, Xt, yt = _toy_pair()
+    kwargs = {"methods": ["no_adapt"], **kwargs}
+    with pytest.raises(InputError, match=match):
+        evaluate_methods(Xs, ys, Xt, yt, **kwargs)
+
+
+def test_single_class_source_is_refused(small_registry):
+    Xs, ys, Xt, yt = _toy_pair()
+    with pytest.raises(InputError, match=r"source labels must contain at least two classes, got 1 \('a'\)"):
+        evaluate_methods(Xs, np.array(["a"] * len(ys)), Xt, yt, methods=["no_adapt"])
+
+
+def test_report_carries_sizes_and_version(small_registry):
+    from transferability import __version__
+
+    Xs, ys, Xt, yt = _toy_pair()
+    d = evaluate_methods(Xs, ys, Xt[:50], yt[:50], methods=["no_adapt"], kshot=()).to_dict()
+    assert (d["n_source"], d["n_target"], d["n_features"]) == (60, 50, 2)
+    assert d["version"] == __version__
+    assert d["blas_threads"] == 1
+
+
+def test_thread_policy(small_registry, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from transferability.methods import _evaluate
+
+    seen = []
+    real = NoAdapt._fit
+
+    def spy(self, *a):
+        seen.append(max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
+                        default=None))
+        return real(self, *a)
+
+    monkeypatch.setattr(NoAdapt, "_fit", spy)
+    Xs, ys, Xt, yt = _toy_pair()
+    monkeypatch.delenv(_evaluate.N_THREADS_ENV, raising=False)
+    assert evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=()).blas_threads == 1
+    assert seen[-1] in (1, None)
+    if seen[-1] is not None:  # a BLAS is loaded: the limit is the one asked for, inside the run
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(), n_threads=2)
+        assert seen[-1] == 2
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(), n_threads=1)
+        assert seen[-1] == 1
+    monkeypatch.setenv(_evaluate.N_THREADS_ENV, "-1")
+    assert evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=()).blas_threads is None
+    monkeypatch.setenv(_evaluate.N_THREADS_ENV, "2")
+    assert _evaluate.resolve_n_threads() == 2
+    assert _evaluate.resolve_n_threads(3) == 3  # the argument wins over the variable
+    monkeypatch.setenv(_evaluate.N_THREADS_ENV, "lots")
+    with pytest.raises(InputError, match=r"\$TRANSFERABILITY_BLAS_THREADS must be an integer"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=())
+
+
+def test_progress_bar_hidden_off_a_terminal(small_registry, capsys):
+    # tqdm's disable=None: pytest's captured stderr is not a terminal, so no bar is drawn
     Xs, ys, Xt, yt = _toy_pair()
     evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,), progress=True)
     captured = capsys.readouterr()
-    assert captured.out == ""
+    assert captured.out == "" and captured.err == ""
+
+
+def test_progress_bar_drawn_on_a_terminal(small_registry, monkeypatch):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr("sys.stderr", fake)
+    Xs, ys, Xt, yt = _toy_pair()
+    evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,), progress=True)
+    assert "evaluate" in fake.getvalue()
 
 
 def test_office_caltech_no_adapt_reproduces_published_nn():

@@ -2,9 +2,18 @@
 
 :func:`evaluate_methods` fits every requested method on a labelled source and an unlabelled
 target, predicts the target, and scores the predictions against the target labels. The target
-labels are used **only for scoring** (they are never passed to a method). A method that raises
-(singular matrix, solver failure, out of memory...) is recorded with ``status="failed"`` and a
-one-line reason; the other methods still run.
+labels are used **only for scoring** (they are never passed to a method).
+
+Bad input is refused before anything runs (:class:`InputError`): the arrays are validated
+once for all methods, and every requested method's parameters are checked against its
+declared constraints first. Only a failure *while running* (singular matrix, solver failure,
+out of memory...) is recorded, with ``status="failed"`` and a one-line reason; the other
+methods still run.
+
+BLAS threads: the run holds BLAS/OpenMP thread pools at ``n_threads`` (default 1, or
+``$TRANSFERABILITY_BLAS_THREADS``) with :func:`threadpoolctl.threadpool_limits`. One thread was
+never slower than the BLAS default in the measurements of ``docs/benchmarks.md`` and was many
+times faster on a loaded machine.
 
 :func:`kshot_baseline` is DESIGN.md's *k-shot baseline*: the mean target accuracy of the base
 estimator trained only on ``k`` labelled target samples per class (``n_draws`` random draws,
@@ -21,12 +30,13 @@ Examples
 >>> report.results[0].status, 0.0 <= report.results[0].target_accuracy <= 1.0
 ('ok', True)
 >>> sorted(report.to_dict())
-['kshot', 'results']
+['blas_threads', 'kshot', 'n_features', 'n_source', 'n_target', 'results', 'version']
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,13 +44,22 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..utils.io import json_safe, one_line
 from ..utils.validation import InputError, check_domain, check_labels, check_pair
-from ._base import make_base_estimator
+from ._base import label_repr, make_base_estimator
 from ._registry import available_methods, get_method
 
-__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline"]
+__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline",
+           "resolve_n_threads", "DEFAULT_N_THREADS", "N_THREADS_ENV"]
 
 DEFAULT_KSHOT = (1, 3, 5, 10)
+
+#: BLAS threads of an evaluation unless told otherwise (chosen by measurement, see
+#: ``docs/benchmarks.md``, "BLAS threads").
+DEFAULT_N_THREADS = 1
+#: Environment variable that overrides :data:`DEFAULT_N_THREADS` (an integer >= 1, or -1 for
+#: the BLAS library's own default).
+N_THREADS_ENV = "TRANSFERABILITY_BLAS_THREADS"
 
 
 @dataclass
@@ -56,7 +75,7 @@ class MethodResult:
         of an estimator object.
     params : dict
         The method's parameters as instantiated (``get_params(deep=False)`` without
-        ``base_estimator``), JSON-safe; the requested parameters if instantiation failed.
+        ``base_estimator``), JSON-safe.
     target_accuracy : float or None
         Fraction of target samples predicted correctly, in [0, 1]; ``None`` if the method failed.
     runtime_s : float
@@ -97,6 +116,11 @@ class EvaluationReport:
     kshot : dict of int -> float
         ``k`` -> k-shot baseline accuracy in [0, 1] (``nan`` if no target sample was left to
         test on; see :func:`kshot_baseline`).
+    n_source, n_target, n_features : int or None
+        Size of the evaluated pair.
+    blas_threads : int or None
+        BLAS threads the run was held at (``None``: the BLAS library's default); runtimes
+        depend on it.
 
     Notes
     -----
@@ -104,20 +128,34 @@ class EvaluationReport:
 
         {"results": [{"method", "target_accuracy", "runtime_s", "status", "error",
                       "base_estimator", "params"}, ...],
-         "kshot": {"1": acc, "3": acc, ...}}
+         "kshot": {"1": acc, "3": acc, ...},
+         "n_source": int, "n_target": int, "n_features": int,
+         "blas_threads": int or null, "version": str}
 
-    with ``target_accuracy`` ``null`` for failed methods and ``kshot`` keyed by strings.
+    with ``target_accuracy`` ``null`` for failed methods, ``kshot`` keyed by strings and
+    ``version`` the library's version.
     """
 
     results: list = field(default_factory=list)
     kshot: dict = field(default_factory=dict)
+    n_source: int | None = None
+    n_target: int | None = None
+    n_features: int | None = None
+    blas_threads: int | None = None
 
     def to_dict(self) -> dict:
         """The JSON-ready dictionary (see Notes); ``nan`` k-shot values become ``None``."""
+        from .. import __version__
+
         return {
             "results": [r.to_dict() for r in self.results],
             "kshot": {str(k): (None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
                       for k, v in self.kshot.items()},
+            "n_source": self.n_source,
+            "n_target": self.n_target,
+            "n_features": self.n_features,
+            "blas_threads": self.blas_threads,
+            "version": __version__,
         }
 
     def accuracy(self, method: str) -> float | None:
@@ -140,45 +178,83 @@ class EvaluationReport:
                 for r in self.results}
 
 
-def _one_line(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()
-    text = msg[0] if msg else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _estimator_name(base_estimator) -> str:
     return base_estimator if isinstance(base_estimator, str) else repr(base_estimator)
 
 
-def _json_safe(value):
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    return repr(value)
-
-
-def _params_of(estimator, requested: dict) -> dict:
-    try:
-        params = estimator.get_params(deep=False)
-    except Exception:  # pragma: no cover - every BaseAdapter has get_params
-        params = dict(requested)
+def _params_of(estimator) -> dict:
+    params = estimator.get_params(deep=False)
     params.pop("base_estimator", None)
-    return {k: _json_safe(v) for k, v in sorted(params.items())}
+    return {k: json_safe(v) for k, v in sorted(params.items())}
 
 
 def _progress(total: int, enabled: bool, desc: str):
+    """A tqdm bar on stderr when ``enabled``, drawn only if stderr is a terminal
+    (``disable=None``); ``None`` otherwise."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, disable=None)
+
+
+def _parse_n_threads(value, where):
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InputError(f"{where} must be an integer >= 1, or -1 for the BLAS default; "
+                             f"got {value!r}") from None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or not (value >= 1 or value == -1):
+        raise InputError(f"{where} must be an integer >= 1, or -1 for the BLAS default; "
+                         f"got {value!r}")
+    return None if value == -1 else int(value)
+
+
+def resolve_n_threads(n_threads=None):
+    """BLAS threads to hold an evaluation at: ``None`` for no limit, else an int >= 1.
+
+    ``n_threads=None`` reads ``$TRANSFERABILITY_BLAS_THREADS`` and falls back to
+    :data:`DEFAULT_N_THREADS` (1); ``-1`` (argument or variable) leaves the BLAS library's own
+    default. Anything else raises :class:`InputError`.
+    """
+    if n_threads is None:
+        env = os.environ.get(N_THREADS_ENV, "").strip()
+        if not env:
+            return DEFAULT_N_THREADS
+        return _parse_n_threads(env, f"${N_THREADS_ENV}")
+    return _parse_n_threads(n_threads, "n_threads")
+
+
+def _check_kshot(kshot):
+    out = []
+    for k in (kshot or ()):
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f"k-shot values must be positive integers, got {k!r}")
+        out.append(int(k))
+    return out
+
+
+def _resolve_methods(methods):
+    registered = available_methods()
+    if isinstance(methods, str):
+        methods = registered if methods == "all" else [methods]
+    try:
+        methods = list(methods)
+    except TypeError:
+        raise InputError(f"methods must be 'all' or a list of method names, got {methods!r}") from None
+    if not methods:
+        raise InputError("no methods to evaluate: name at least one method, or 'all'")
+    unknown = [m for m in methods if not isinstance(m, str) or m not in registered]
+    if unknown:
+        raise InputError(
+            f"unknown method(s) {', '.join(map(repr, unknown))}; available: {', '.join(registered)}"
+        )
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise InputError(f"method(s) listed more than once: {', '.join(twice)}")
+    return methods
 
 
 def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, random_state=0) -> float:
@@ -257,17 +333,21 @@ def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, ra
 
 def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", base_estimator="1nn",
                      method_params=None, kshot=DEFAULT_KSHOT, random_state=0,
-                     progress=False) -> EvaluationReport:
+                     progress=False, n_threads=None) -> EvaluationReport:
     """Run methods on a pair, time them and score them on the target; add the k-shot baselines.
 
     Every method is instantiated as ``get_method(name, base_estimator=..., random_state=...,
-    **method_params[name])``, fitted with ``fit_domains(X_source, y_source, X_target)`` and
-    asked to ``predict(X_target)``. Its outcome is
+    **method_params[name])``, fitted on the source and the unlabelled target and asked to
+    predict the target. Its outcome is
 
     .. math:: \\mathrm{acc}_T = \\frac{1}{n_t} \\sum_i [\\hat y_i = y_i^{t}],
 
     and ``runtime_s`` is the wall-clock time of fit + predict. ``y_target`` is only used for
     this score and for the k-shot baselines.
+
+    Everything is checked before the first method runs: the arrays (once, for all methods),
+    the method names, every method's parameters against its declared constraints, the k
+    values, and that the source has at least two classes.
 
     Parameters
     ----------
@@ -277,7 +357,9 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
     y_target : array-like of shape (n_target,)
         Used only for scoring.
     methods : "all" or list of str, default="all"
-        ``"all"``: every registered method (:func:`available_methods`), in registration order.
+        ``"all"``: every registered method (:func:`available_methods`, in
+        :data:`~transferability.methods.METHOD_NAMES` order). A list must be non-empty and
+        name each method once.
     base_estimator : str or estimator, default="1nn"
         Passed to every method (a ``base_estimator`` in ``method_params[name]`` wins).
     method_params : dict of str -> dict or None, default=None
@@ -288,7 +370,12 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
     random_state : int or None, default=0
         Passed to every method (unless set in ``method_params``) and to the k-shot draws.
     progress : bool, default=False
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr; it is drawn only when stderr is a terminal
+        (tqdm's ``disable=None``), so logs and pipes never get one.
+    n_threads : int or None, default=None
+        BLAS/OpenMP threads during the run (:func:`threadpoolctl.threadpool_limits`); ``-1``:
+        the BLAS library's default; ``None``: ``$TRANSFERABILITY_BLAS_THREADS``, else 1 (see
+        :func:`resolve_n_threads`).
 
     Returns
     -------
@@ -297,66 +384,72 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
     Raises
     ------
     InputError
-        Invalid arrays, mismatched lengths or feature counts, an unknown method name, or
-        ``method_params`` naming a method that is not requested.
+        Invalid arrays, mismatched lengths or feature counts, a source with fewer than two
+        classes, an empty or repeated method list, an unknown method or parameter name, a
+        parameter value outside its constraint, ``method_params`` naming a method that is not
+        requested, a k that is not a positive integer, or a bad ``n_threads``.
     """
-    Xs, Xt = check_pair(X_source, X_target, min_samples=1)
+    from threadpoolctl import threadpool_limits
+
+    Xs, Xt = check_pair(X_source, X_target, min_samples=1, dtype=np.float64)
     ys = check_labels(y_source, Xs.shape[0], name="source labels")
     yt = check_labels(y_target, Xt.shape[0], name="target labels")
-    registered = available_methods()
-    if isinstance(methods, str):
-        if methods != "all":
-            methods = [methods]
-        else:
-            methods = registered
-    methods = list(methods)
-    unknown = [m for m in methods if m not in registered]
-    if unknown:
-        raise InputError(
-            f"unknown method(s) {', '.join(map(repr, unknown))}; available: {', '.join(registered)}"
-        )
-    method_params = dict(method_params or {})
+    methods = _resolve_methods(methods)
+    if method_params is None:
+        method_params = {}
+    if not isinstance(method_params, dict) or not all(isinstance(v, dict) for v in method_params.values()):
+        raise InputError("method_params must map method names to dicts of parameters")
     stray = [m for m in method_params if m not in methods]
     if stray:
-        raise InputError(f"method_params names method(s) not evaluated: {', '.join(stray)}")
-    kshot = [int(k) for k in (kshot or ())]
+        raise InputError(f"method_params names method(s) not evaluated: {', '.join(map(str, stray))}")
+    kshot = _check_kshot(kshot)
+    limit = resolve_n_threads(n_threads)
+    classes = np.unique(ys.astype(object) if ys.dtype == object else ys)
+    if classes.size < 2:
+        raise InputError(f"source labels must contain at least two classes, got 1 "
+                         f"({label_repr(classes[0])}); "
+                         "no method can be trained")
+    # instantiate and check every method before running any
+    estimators = []
+    for name in methods:
+        params = {"base_estimator": base_estimator, "random_state": random_state}
+        params.update(method_params.get(name, {}))
+        estimators.append(get_method(name, **params).check_params())
 
     bar = _progress(len(methods) + len(kshot), progress, "evaluate")
-    report = EvaluationReport()
+    report = EvaluationReport(n_source=int(Xs.shape[0]), n_target=int(Xt.shape[0]),
+                              n_features=int(Xs.shape[1]), blas_threads=limit)
     try:
-        for name in methods:
-            params = {"base_estimator": base_estimator, "random_state": random_state}
-            params.update(method_params.get(name, {}))
-            est_name = _estimator_name(params["base_estimator"])
-            requested = {k: _json_safe(v) for k, v in params.items() if k != "base_estimator"}
-            if bar is not None:
-                bar.set_postfix_str(name)
-            start = time.perf_counter()
-            try:
-                est = get_method(name, **params)
-                requested = _params_of(est, requested)
-                est.fit_domains(Xs, ys, Xt)
-                pred = np.asarray(est.predict(Xt))
-                elapsed = time.perf_counter() - start
-                if pred.shape != yt.shape:
-                    raise RuntimeError(
-                        f"predict returned shape {pred.shape} for {yt.shape[0]} target samples")
-                # object comparison: elementwise Python equality, safe across label dtypes
-                acc = float(np.mean(pred.astype(object) == yt.astype(object)))
-                report.results.append(MethodResult(name, est_name, requested, acc, elapsed))
-            except Exception as exc:  # isolate failures: record and go on
-                elapsed = time.perf_counter() - start
-                report.results.append(MethodResult(name, est_name, requested, None, elapsed,
-                                                   status="failed", error=_one_line(exc)))
-            if bar is not None:
-                bar.update(1)
-        for k in kshot:
-            if bar is not None:
-                bar.set_postfix_str(f"{k}-shot")
-            report.kshot[k] = kshot_baseline(Xt, yt, k, base_estimator=base_estimator,
-                                             random_state=random_state)
-            if bar is not None:
-                bar.update(1)
+        with threadpool_limits(limits=limit):
+            for name, est in zip(methods, estimators):
+                est_name = _estimator_name(est.base_estimator)
+                params = _params_of(est)
+                if bar is not None:
+                    bar.set_postfix_str(name)
+                start = time.perf_counter()
+                try:
+                    est._fit_checked(Xs, ys, Xt)
+                    pred = np.asarray(est.predict(Xt))
+                    elapsed = time.perf_counter() - start
+                    if pred.shape != yt.shape:
+                        raise RuntimeError(
+                            f"predict returned shape {pred.shape} for {yt.shape[0]} target samples")
+                    # object comparison: elementwise Python equality, safe across label dtypes
+                    acc = float(np.mean(pred.astype(object) == yt.astype(object)))
+                    report.results.append(MethodResult(name, est_name, params, acc, elapsed))
+                except Exception as exc:  # a failure while running: record it and go on
+                    elapsed = time.perf_counter() - start
+                    report.results.append(MethodResult(name, est_name, params, None, elapsed,
+                                                       status="failed", error=one_line(exc)))
+                if bar is not None:
+                    bar.update(1)
+            for k in kshot:
+                if bar is not None:
+                    bar.set_postfix_str(f"{k}-shot")
+                report.kshot[k] = kshot_baseline(Xt, yt, k, base_estimator=base_estimator,
+                                                 random_state=random_state)
+                if bar is not None:
+                    bar.update(1)
     finally:
         if bar is not None:
             bar.close()
