@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import click
 import numpy as np
@@ -202,8 +203,8 @@ def test_divergences_match_csv_columns_by_name(runner, tmp_path):
 def test_fifo_input_is_refused(runner, files, tmp_path):
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)
-    proc = subprocess.run(["transferability", "divergences", files[0], str(fifo)], capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    proc = subprocess.run([sys.executable, "-m", "transferability", "divergences", files[0], str(fifo)],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"error: target: {fifo} is not a regular file (a FIFO)\n"
 
