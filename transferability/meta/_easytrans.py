@@ -1,0 +1,856 @@
+"""EasyTransferability: a calibrated P(k* >= k) and the predicted label-equivalent value k*.
+
+**Label.** For a pair and a base estimator, ``best`` is the best outcome over the method
+library (``no_adapt`` included): each method's target accuracy averaged over its ``ok`` outcomes
+(seeds, parameters), then the maximum over methods. The **label-equivalent value** k* is the
+largest k of the store's *ladder* whose k-shot baseline ``best`` reaches (``best >= kshot[k]``),
+0 when it reaches none. The ladder is the k values of :data:`KSHOT_LADDER` (1, 3, 5, 10, 20, 50)
+for which the records hold a k-shot baseline of that base estimator; its top means "at least
+top" (today's shipped store stops at 10, so ``k* = 10`` reads "k* >= 10").
+
+**Unknown k-shot values.** A pair whose baseline at some ladder k is missing (the target had
+too few samples per class, or ``accuracy`` is None) does not tell whether k is reached. The
+threshold labels ``y_t = [k* >= t]`` stay exact where the known values decide them: ``y_t = 1``
+as soon as some known ``k >= t`` is reached; ``y_t = 0`` only when every ``k >= t`` of the ladder
+is known and unreached; otherwise ``y_t`` is unknown and the pair is left out of threshold t's
+classifier (and of every metric at t). k* itself is then censored (a lower bound) and left out
+of the k*-within-one-step figure.
+
+**Learner** (:class:`CumulativeModel`): one LightGBM binary classifier per ladder threshold t
+(``deterministic=True``, one thread, fixed seed), each calibrated by a map (sigmoid or
+isotonic) fitted on *group-held-out* raw scores (leave-one-group-out over the training groups,
+never random rows) and stored as numbers; the calibrated probabilities are made monotone across
+thresholds by a running minimum (``P(k* >= 3)`` can never exceed ``P(k* >= 1)``). A threshold
+whose labels have fewer than :data:`MIN_MINORITY` pairs of the minority class gets the smoothed
+base rate instead of a classifier. The user's k maps to the smallest ladder threshold ``>= k``
+(k* only takes ladder values, so ``k* >= 7`` iff ``k* >= 10``).
+
+**Two models per base estimator:** ``labelled`` on every meta-feature, ``label_free`` on
+:data:`LABEL_FREE_FEATURES` (the divergences and the descriptors that read no source label),
+which answers when the source has no labels (``uses_source_labels: false``).
+
+Model files: ``easytrans.json`` (manifest) and ``easytrans-<base>-<model>-k<t>.txt``
+(LightGBM text). No pickle. Same records give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..utils.validation import InputError, check_labels, check_pair
+from ._table import base_of, records_hash, signed_log, task_of
+
+__all__ = [
+    "KSHOT_LADDER", "LABEL_FREE_FEATURES", "LABEL_FEATURES", "MANIFEST", "FORMAT", "FORMAT_VERSION",
+    "LabelTable", "label_pair", "build_label_tables", "CumulativeModel", "SigmoidMap", "IsotonicMap",
+    "monotone_cumulative", "label_equivalent", "threshold_index",
+    "train_easytrans", "save_easytrans", "load_easytrans", "EasyTransModels",
+    "Assessment", "assess", "assess_from_features", "label_free_features",
+]
+
+KSHOT_LADDER = (1, 3, 5, 10, 20, 50)
+MANIFEST = "easytrans.json"
+FORMAT = "transferability-easytrans"
+FORMAT_VERSION = 1
+THRESHOLD = 0.5
+DEFAULT_K = 10
+MIN_MINORITY = 3
+INTERVAL_LEVELS = (0.1, 0.9)  # k* interval: the 10 % and 90 % quantiles of the predicted k* distribution
+OOD_PERCENTILE = 99.0
+
+# Meta-features that read no source label (see transferability.meta._features): the
+# divergences (two feature matrices only), sizes, dimension, intrinsic dimensions, sparsity.
+# n_classes, source_imbalance and the pseudo-label group read the source labels.
+LABEL_FREE_FEATURES = (
+    "div_mmd", "div_linear_mmd", "div_rbf_mmd", "div_coral", "div_frechet", "div_grassmann",
+    "div_proxy_a_distance", "div_h_divergence", "div_knn_overlap",
+    "n_source", "n_target", "log_size_ratio", "n_features",
+    "source_intrinsic_dim", "target_intrinsic_dim", "source_sparsity", "target_sparsity",
+)
+LABEL_FEATURES = ("n_classes", "source_imbalance", "source_cv_accuracy", "target_pred_entropy",
+                  "predicted_label_shift", "class_conditional_mmd", "pseudo_label_agreement", "target_max_prob")
+
+LGBM_PARAMS = {
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 10,
+    "feature_fraction": 1.0, "bagging_fraction": 1.0, "lambda_l2": 1.0, "deterministic": True,
+    "force_row_wise": True, "num_threads": 1, "seed": 0, "verbose": -1,
+}
+LGBM_ROUNDS = 100
+
+
+# -- labels ---------------------------------------------------------------------------------------
+def _best_outcome(record, base_estimator):
+    acc = defaultdict(list)
+    for o in record.get("outcomes", []):
+        if (o.get("base_estimator") == base_estimator and o.get("status") == "ok"
+                and o.get("target_accuracy") is not None):
+            acc[o["method"]].append(float(o["target_accuracy"]))
+    if not acc:
+        return None
+    return max(float(np.mean(v)) for v in acc.values())
+
+
+def _kshot(record, base_estimator):
+    out = defaultdict(list)
+    for e in record.get("kshot") or []:
+        if e.get("base_estimator") == base_estimator and e.get("accuracy") is not None:
+            out[int(e["k"])].append(float(e["accuracy"]))
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def label_pair(best: float, kshot: dict, thresholds) -> tuple:
+    """``(kstar, censored, y)`` of one pair.
+
+    Parameters
+    ----------
+    best : float
+        Best outcome over the method library.
+    kshot : dict
+        k -> k-shot baseline accuracy (missing k: unknown).
+    thresholds : sequence of int
+        The ladder (increasing).
+
+    Returns
+    -------
+    kstar : int
+        The largest known ladder k with ``best >= kshot[k]``, else 0 (a lower bound when
+        ``censored``).
+    censored : bool
+        Some ladder k above ``kstar`` is unknown.
+    y : ndarray of shape (len(thresholds),)
+        ``[k* >= t]`` per threshold: 1.0, 0.0, or NaN when the known values do not decide it.
+    """
+    thresholds = list(thresholds)
+    reached = {k: best >= kshot[k] for k in thresholds if k in kshot}
+    kstar = max([k for k, r in reached.items() if r], default=0)
+    y = np.full(len(thresholds), np.nan)
+    for j, t in enumerate(thresholds):
+        above = thresholds[j:]
+        if any(reached.get(k) is True for k in above):
+            y[j] = 1.0
+        elif all(k in reached for k in above):
+            y[j] = 0.0
+    censored = any(k not in reached for k in thresholds if k > kstar)
+    return int(kstar), bool(censored), y
+
+
+@dataclass
+class LabelTable:
+    """EasyTransferability's training data for one base estimator (rows = pairs)."""
+
+    base_estimator: str
+    thresholds: list
+    feature_names: list
+    X: np.ndarray
+    Y: np.ndarray
+    kstar: np.ndarray
+    censored: np.ndarray
+    best: np.ndarray
+    names: list
+    keys: list
+    families: np.ndarray
+    bases: np.ndarray
+    tasks: np.ndarray
+    dropped: dict = field(default_factory=dict)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.X.shape[0])
+
+    def groups(self, by: str) -> np.ndarray:
+        try:
+            return {"family": self.families, "base": self.bases, "task": self.tasks}[by]
+        except KeyError:
+            raise InputError(f"unknown grouping '{by}'; use family, base or task") from None
+
+    def columns(self, names) -> np.ndarray:
+        idx = [self.feature_names.index(n) for n in names]
+        return self.X[:, idx]
+
+    def subset(self, mask) -> "LabelTable":
+        idx = np.arange(self.n_pairs)[mask] if np.asarray(mask).dtype == bool else np.asarray(mask)
+        return LabelTable(
+            base_estimator=self.base_estimator, thresholds=self.thresholds, feature_names=self.feature_names,
+            X=self.X[idx], Y=self.Y[idx], kstar=self.kstar[idx], censored=self.censored[idx], best=self.best[idx],
+            names=[self.names[i] for i in idx], keys=[self.keys[i] for i in idx], families=self.families[idx],
+            bases=self.bases[idx], tasks=self.tasks[idx], dropped=self.dropped)
+
+
+def build_label_tables(records, *, base_estimators=None, feature_schema=None) -> dict:
+    """One :class:`LabelTable` per base estimator with outcomes and k-shot baselines.
+
+    Pairs of another feature schema, with a missing meta-feature, without an ``ok`` outcome or
+    without any k-shot baseline of the base estimator are left out (counted in ``dropped``).
+    """
+    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+
+    schema = FEATURE_SCHEMA_VERSION if feature_schema is None else feature_schema
+    names = list(FEATURE_NAMES)
+    records = list(records)
+    kept = [r for r in records if r.get("feature_schema") == schema]
+    bes = set()
+    for r in kept:
+        bes.update(o.get("base_estimator") for o in r.get("outcomes", []) if o.get("status") == "ok")
+    bes = sorted(b for b in bes if b) if base_estimators is None else list(base_estimators)
+    tables = {}
+    for be in bes:
+        ladder = sorted({int(e["k"]) for r in kept for e in (r.get("kshot") or [])
+                         if e.get("base_estimator") == be and e.get("accuracy") is not None
+                         and int(e["k"]) in KSHOT_LADDER})
+        if not ladder:
+            continue
+        rows, counts = [], defaultdict(int)
+        for r in kept:
+            feats = r.get("meta_features") or {}
+            if any(feats.get(f) is None or not math.isfinite(float(feats[f])) for f in names):
+                counts["missing_feature"] += 1
+                continue
+            best = _best_outcome(r, be)
+            ks = _kshot(r, be)
+            if best is None or not ks:
+                counts["missing_outcome_or_kshot"] += 1
+                continue
+            kstar, cens, y = label_pair(best, ks, ladder)
+            rows.append((r, best, kstar, cens, y))
+        if not rows:
+            continue
+        tables[be] = LabelTable(
+            base_estimator=be, thresholds=ladder, feature_names=names,
+            X=np.array([[float(r["meta_features"][f]) for f in names] for r, *_ in rows]),
+            Y=np.array([y for *_, y in rows]), kstar=np.array([k for _, _, k, _, _ in rows], dtype=np.float64),
+            censored=np.array([c for _, _, _, c, _ in rows], dtype=bool), best=np.array([b for _, b, *_ in rows]),
+            names=[r.get("name", r["key"]) for r, *_ in rows], keys=[r["key"] for r, *_ in rows],
+            families=np.array([str(r.get("family")) for r, *_ in rows]),
+            bases=np.array([base_of(r) for r, *_ in rows]), tasks=np.array([task_of(r) for r, *_ in rows]),
+            dropped={"other_feature_schema": len(records) - len(kept), **dict(counts)})
+    if not tables:
+        raise InputError(f"no usable pairs: none of feature schema {schema} with outcomes and k-shot baselines")
+    return tables
+
+
+def threshold_index(k, thresholds) -> int:
+    """Index of the smallest ladder threshold ``>= k`` (``k*`` takes ladder values only)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise InputError(f"k must be a positive integer number of labelled target samples per class, got {k!r}")
+    thresholds = list(thresholds)
+    if k < 1:
+        raise InputError(f"k must be at least 1 labelled target sample per class, got {k}")
+    if k > thresholds[-1]:
+        raise InputError(f"k = {k} is above what the models know: the training store's k-shot baselines stop at "
+                         f"k = {thresholds[-1]}; use --k {thresholds[-1]} or less, or retrain on a store with larger k")
+    return next(j for j, t in enumerate(thresholds) if t >= k)
+
+
+# -- calibration maps -----------------------------------------------------------------------------
+class SigmoidMap:
+    """Platt scaling ``p = 1 / (1 + exp(-(a * s + b)))`` of a raw score ``s``; monotone (a >= 0)."""
+
+    kind = "sigmoid"
+
+    def __init__(self, a=1.0, b=0.0):
+        self.a, self.b = float(a), float(b)
+
+    def fit(self, s, y):
+        from scipy.optimize import minimize
+
+        s, y = np.asarray(s, float), np.asarray(y, float)
+        # Platt's targets, smoothed so a separable fold does not give an infinite slope
+        n1, n0 = y.sum(), len(y) - y.sum()
+        t = np.where(y > 0.5, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))
+
+        def loss(w):
+            z = w[0] * s + w[1]
+            return float(np.sum(np.logaddexp(0, z) - t * z))
+
+        def grad(w):
+            p = 1 / (1 + np.exp(-(w[0] * s + w[1])))
+            return np.array([np.sum((p - t) * s), np.sum(p - t)])
+
+        res = minimize(loss, np.array([1.0, 0.0]), jac=grad, method="L-BFGS-B",
+                       bounds=[(0.0, None), (None, None)])
+        self.a, self.b = float(res.x[0]), float(res.x[1])
+        return self
+
+    def __call__(self, s):
+        return 1.0 / (1.0 + np.exp(-(self.a * np.asarray(s, float) + self.b)))
+
+    def to_dict(self):
+        return {"kind": self.kind, "a": self.a, "b": self.b}
+
+
+class IsotonicMap:
+    """Isotonic (non-decreasing, piecewise linear) map of a raw score, clipped to
+    [``1 / (n + 2)``, ``1 - 1 / (n + 2)``] so a held-out pair never gets 0 or 1."""
+
+    kind = "isotonic"
+
+    def __init__(self, x=(0.0,), y=(0.5,)):
+        self.x, self.y = np.asarray(x, float), np.asarray(y, float)
+
+    def fit(self, s, y):
+        from sklearn.isotonic import IsotonicRegression
+
+        eps = 1.0 / (len(y) + 2)
+        iso = IsotonicRegression(y_min=eps, y_max=1 - eps, out_of_bounds="clip", increasing=True)
+        iso.fit(np.asarray(s, float), np.asarray(y, float))
+        self.x, self.y = np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float)
+        return self
+
+    def __call__(self, s):
+        return np.interp(np.asarray(s, float), self.x, self.y)
+
+    def to_dict(self):
+        return {"kind": self.kind, "x": [float(v) for v in self.x], "y": [float(v) for v in self.y]}
+
+
+CALIBRATIONS = {"sigmoid": SigmoidMap, "isotonic": IsotonicMap}
+
+
+def _map_from_dict(d):
+    if d["kind"] == "sigmoid":
+        return SigmoidMap(d["a"], d["b"])
+    if d["kind"] == "isotonic":
+        x, y = np.asarray(d["x"], float), np.asarray(d["y"], float)
+        if len(x) != len(y) or len(x) == 0 or np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
+            raise InputError("malformed isotonic calibration map (not non-decreasing)")
+        return IsotonicMap(x, y)
+    raise InputError(f"unknown calibration map kind {d.get('kind')!r}")
+
+
+def monotone_cumulative(P) -> np.ndarray:
+    """Running minimum over thresholds: ``P[:, j] <= P[:, j - 1]`` (``P(k* >= t)`` non-increasing in t)."""
+    return np.minimum.accumulate(np.asarray(P, dtype=np.float64), axis=1)
+
+
+# -- the learner ----------------------------------------------------------------------------------
+def _fit_booster(X, y, feature_names):
+    import lightgbm as lgb
+
+    ds = lgb.Dataset(np.asarray(X, float), label=np.asarray(y, float), feature_name=list(feature_names),
+                     params={"verbose": -1}, free_raw_data=True)
+    return lgb.train(dict(LGBM_PARAMS), ds, num_boost_round=LGBM_ROUNDS)
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class _Level:
+    """One threshold: a booster (raw score = its log-odds) and a calibration map, or a constant."""
+
+    def __init__(self, booster=None, cmap=None, constant=None):
+        self.booster, self.cmap, self.constant = booster, cmap, constant
+
+    def raw(self, X):
+        if self.booster is None:
+            return np.full(X.shape[0], _logit(self.constant))
+        return self.booster.predict(np.asarray(X, float), raw_score=True, num_threads=1)
+
+    def proba(self, X):
+        if self.booster is None:
+            return np.full(X.shape[0], float(self.constant))
+        return self.cmap(self.raw(X))
+
+
+def _smoothed_rate(y):
+    return float((np.sum(y) + 0.5) / (len(y) + 1.0))
+
+
+def _group_folds(groups):
+    """Leave-one-group-out folds (sorted group names: deterministic)."""
+    groups = np.asarray(groups)
+    return [(np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in sorted(set(groups.tolist()))]
+
+
+class CumulativeModel:
+    """P(k* >= t) for every ladder threshold t, calibrated on group-held-out scores.
+
+    Parameters
+    ----------
+    feature_names : list of str
+        Columns of ``X`` (in this order).
+    thresholds : list of int
+        The ladder.
+    calibration : {"sigmoid", "isotonic"}, default="sigmoid"
+
+    Attributes
+    ----------
+    levels_ : list of _Level
+        One per threshold.
+    n_known_, n_positive_ : list of int
+        Pairs with a known label at each threshold, and positives among them.
+    """
+
+    def __init__(self, feature_names, thresholds, *, calibration="sigmoid"):
+        if calibration not in CALIBRATIONS:
+            raise InputError(f"unknown calibration '{calibration}'; use sigmoid or isotonic")
+        self.feature_names = list(feature_names)
+        self.thresholds = list(thresholds)
+        self.calibration = calibration
+
+    def fit(self, X, Y, groups):
+        X, Y, groups = np.asarray(X, float), np.asarray(Y, float), np.asarray(groups)
+        self.levels_, self.n_known_, self.n_positive_ = [], [], []
+        for j in range(len(self.thresholds)):
+            known = ~np.isnan(Y[:, j])
+            Xj, yj, gj = X[known], Y[known, j], groups[known]
+            self.n_known_.append(int(known.sum()))
+            self.n_positive_.append(int(yj.sum()))
+            minority = min(yj.sum(), len(yj) - yj.sum()) if len(yj) else 0
+            if minority < MIN_MINORITY or len(set(gj.tolist())) < 2:
+                self.levels_.append(_Level(constant=_smoothed_rate(yj) if len(yj) else 0.5))
+                continue
+            oof = np.empty(len(yj))
+            for tr, te in _group_folds(gj):
+                ytr = yj[tr]
+                if min(ytr.sum(), len(ytr) - ytr.sum()) < MIN_MINORITY:
+                    oof[te] = _logit(_smoothed_rate(ytr))
+                else:
+                    oof[te] = _fit_booster(Xj[tr], ytr, self.feature_names).predict(Xj[te], raw_score=True,
+                                                                                    num_threads=1)
+            cmap = CALIBRATIONS[self.calibration]().fit(oof, yj)
+            self.levels_.append(_Level(booster=_fit_booster(Xj, yj, self.feature_names), cmap=cmap))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, n_thresholds) calibrated P(k* >= t), non-increasing along the thresholds."""
+        X = np.asarray(X, float)
+        return monotone_cumulative(np.column_stack([lv.proba(X) for lv in self.levels_]))
+
+    # -- serialisation
+    def to_entry(self, prefix: str) -> tuple:
+        """(manifest entry, {file name: LightGBM text})."""
+        levels, files = [], {}
+        for t, lv, nk, npos in zip(self.thresholds, self.levels_, self.n_known_, self.n_positive_):
+            e = {"k": int(t), "n_known": nk, "n_positive": npos}
+            if lv.booster is None:
+                e.update(file=None, constant=float(lv.constant), calibration=None)
+            else:
+                name = f"{prefix}-k{t}.txt"
+                files[name] = lv.booster.model_to_string()
+                e.update(file=name, constant=None, calibration=lv.cmap.to_dict())
+            levels.append(e)
+        return {"features": self.feature_names, "thresholds": [int(t) for t in self.thresholds],
+                "calibration": self.calibration, "levels": levels}, files
+
+    @classmethod
+    def from_entry(cls, entry, texts: dict):
+        import lightgbm as lgb
+
+        m = cls(entry["features"], entry["thresholds"], calibration=entry["calibration"])
+        m.levels_, m.n_known_, m.n_positive_ = [], [], []
+        for e in entry["levels"]:
+            m.n_known_.append(int(e["n_known"]))
+            m.n_positive_.append(int(e["n_positive"]))
+            if e.get("file") is None:
+                c = float(e["constant"])
+                if not 0.0 <= c <= 1.0:
+                    raise InputError(f"malformed EasyTransferability level k={e.get('k')}: constant {c} not in [0, 1]")
+                m.levels_.append(_Level(constant=c))
+                continue
+            text = texts.get(e["file"])
+            if not text:
+                raise InputError(f"EasyTransferability model file {e['file']} is missing")
+            try:
+                booster = lgb.Booster(model_str=text)
+            except Exception as exc:  # noqa: BLE001 - a corrupt model file is bad input
+                raise InputError(f"cannot read LightGBM model {e['file']}: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            if booster.num_feature() != len(m.feature_names):
+                raise InputError(f"LightGBM model {e['file']} has {booster.num_feature()} features, "
+                                 f"the manifest names {len(m.feature_names)}")
+            m.levels_.append(_Level(booster=booster, cmap=_map_from_dict(e["calibration"])))
+        return m
+
+
+def label_equivalent(p, thresholds, levels=INTERVAL_LEVELS) -> dict:
+    """The predicted k* (median) and interval from cumulative probabilities ``p`` (one pair).
+
+    ``P(k* >= t) = p[t]``; the q-quantile of k* is the largest ladder value t with
+    ``P(k* >= t) > 1 - q`` (0 when none). The point is the median; the interval runs from the
+    ``levels[0]`` to the ``levels[1]`` quantile. ``open_ended`` marks an upper end at the
+    ladder's top ("at least top").
+    """
+    p = np.asarray(p, float)
+    thresholds = list(thresholds)
+
+    def quantile(q):
+        ok = [t for t, pt in zip(thresholds, p) if pt > 1 - q + 1e-12]
+        return int(max(ok)) if ok else 0
+
+    point, lo, hi = quantile(0.5), quantile(levels[0]), quantile(levels[1])
+    top = thresholds[-1]
+    upper = f"{hi} or more" if hi == top else str(hi)
+    if hi == 0:
+        text = "worth less than 1 labelled target sample per class"
+    elif lo == hi:
+        text = f"worth {'at least' if hi == top else 'about'} {hi} labelled target samples per class"
+    else:
+        text = f"worth about {lo}–{upper} labelled target samples per class"
+    return {"point": point, "interval": [lo, hi], "levels": list(levels), "open_ended": bool(hi == top),
+            "ladder": [0] + [int(t) for t in thresholds], "text": text}
+
+
+# -- training and model files ---------------------------------------------------------------------
+class _OOD:
+    """Nearest-training-pair distance on standardised signed-log features; threshold = 99th
+    percentile of the training pairs' leave-one-out nearest distances."""
+
+    def __init__(self, mean, scale, reference, threshold):
+        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+        self.reference, self.threshold = np.asarray(reference, float), threshold
+
+    @classmethod
+    def fit(cls, X):
+        Z = signed_log(X)
+        mean, sd = Z.mean(axis=0), Z.std(axis=0)
+        scale = np.where(sd > 1e-12, sd, 1.0)
+        R = (Z - mean) / scale
+        d2 = np.sum(R ** 2, 1)[:, None] + np.sum(R ** 2, 1)[None, :] - 2.0 * R @ np.ascontiguousarray(R.T)
+        np.fill_diagonal(d2, np.inf)
+        loo = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        thr = float(np.percentile(loo, OOD_PERCENTILE)) if len(loo) > 1 else None
+        return cls(mean, scale, R, thr)
+
+    def nearest(self, x):
+        z = (signed_log(np.asarray(x, float).reshape(1, -1)) - self.mean) / self.scale
+        return float(np.sqrt(np.maximum(np.sum((self.reference - z) ** 2, axis=1), 0.0)).min())
+
+    def to_dict(self):
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "reference": self.reference.tolist(),
+                "threshold": self.threshold}
+
+
+def _calibration_groups(table):
+    return "base" if len(set(table.bases.tolist())) >= 3 else "family"
+
+
+def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, calibration=None,
+                    progress=None) -> "EasyTransModels":
+    """Train EasyTransferability (labelled and label-free models) for every base estimator.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Store records (:func:`transferability.meta._table.load_records`).
+    includes_default : bool
+        Whether the shipped records are among ``records`` (recorded in the manifest).
+    evaluate : bool, default=True
+        Run the leave-one-family-out / leave-one-base-out evaluation and keep its figures in the
+        manifest; with ``calibration=None`` it also chooses the calibration (the lower
+        leave-one-base-out Brier score at k = 10; sigmoid when not evaluated).
+    calibration : {"sigmoid", "isotonic"}, default=None
+    progress : callable, default=None
+        Called with one-line progress messages.
+
+    Returns
+    -------
+    EasyTransModels
+    """
+    from transferability import __version__
+
+    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+    from ._modelfiles import shipped_records_hash
+
+    records = list(records)
+    tables = build_label_tables(records)
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "feature_schema": FEATURE_SCHEMA_VERSION,
+        "feature_names": list(FEATURE_NAMES), "label_free_features": list(LABEL_FREE_FEATURES),
+        "store_hash": records_hash(records), "includes_default": bool(includes_default),
+        "default_records_hash": shipped_records_hash() if includes_default else None,
+        "n_records": len(records), "library_version": __version__, "threshold": THRESHOLD,
+        "default_k": DEFAULT_K, "interval_levels": list(INTERVAL_LEVELS), "models": {},
+    }
+    texts = {}
+    for be, table in tables.items():
+        by = _calibration_groups(table)
+        entry = {"thresholds": [int(t) for t in table.thresholds], "n_pairs": table.n_pairs,
+                 "calibration_groups": by, "dropped": dict(table.dropped),
+                 "n_censored": int(table.censored.sum()),
+                 "kstar_counts": {str(int(k)): int(np.sum(table.kstar == k)) for k in [0] + table.thresholds}}
+        metrics, chosen = {}, calibration or "sigmoid"
+        if evaluate:
+            from ._easytrans_eval import compact_summary, evaluate_table
+
+            if progress:
+                progress(f"easytrans {be}: leave-one-family-out and leave-one-base-out evaluation")
+            metrics = compact_summary(evaluate_table(table)["summary"])
+        entry["calibration"] = chosen
+        entry["metrics"] = metrics
+        for kind, feats in (("labelled", list(FEATURE_NAMES)), ("label_free", list(LABEL_FREE_FEATURES))):
+            if progress:
+                progress(f"easytrans {be}: fitting the {kind} model ({chosen} calibration)")
+            model = CumulativeModel(feats, table.thresholds, calibration=chosen).fit(
+                table.columns(feats), table.Y, table.groups(by))
+            sub, files = model.to_entry(f"easytrans-{be}-{kind.replace('_', '-')}")
+            sub["uses_source_labels"] = kind == "labelled"
+            sub["ood"] = _OOD.fit(table.columns(feats)).to_dict()
+            entry[kind] = sub
+            texts.update(files)
+        manifest["models"][be] = entry
+    return EasyTransModels(manifest, texts)
+
+
+def save_easytrans(models: "EasyTransModels", directory) -> list:
+    """Write ``easytrans.json`` and the LightGBM texts into ``directory``; returns the paths."""
+    from ..utils.io import atomic_write_text, json_safe
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in sorted(models.texts.items()):
+        atomic_write_text(directory / name, text)
+        paths.append(str(directory / name))
+    atomic_write_text(directory / MANIFEST,
+                      json.dumps(json_safe(models.manifest), sort_keys=True, indent=1, allow_nan=False) + "\n")
+    paths.append(str(directory / MANIFEST))
+    return paths
+
+
+def load_easytrans(directory=None, *, check_default=True) -> "EasyTransModels":
+    """Read an EasyTransferability model directory (default: the shipped models).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable manifest, another format, another feature schema, or shipped
+        records other than those the models were trained on.
+    """
+    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+    from ._modelfiles import models_dir, shipped_records_hash
+
+    directory = models_dir() if directory is None else Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise InputError(f"no EasyTransferability models in {directory} (missing {MANIFEST}); "
+                         "run `transferability meta train`")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"{path} is not an EasyTransferability manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"{path} has model format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}")
+    if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
+        raise InputError(f"{path} was trained on feature schema {manifest.get('feature_schema')}, this version computes "
+                         f"schema {FEATURE_SCHEMA_VERSION}; retrain with `transferability meta train`")
+    if check_default and manifest.get("includes_default"):
+        current = shipped_records_hash()
+        if manifest.get("default_records_hash") != current:
+            raise InputError(f"{path} was trained on shipped records {manifest.get('default_records_hash')}, this "
+                             f"installation ships {current}; retrain with `transferability meta train`")
+    if not manifest.get("models"):
+        raise InputError(f"{path} holds no models")
+    texts = {}
+    for entry in manifest["models"].values():
+        for kind in ("labelled", "label_free"):
+            for e in (entry.get(kind) or {}).get("levels", []):
+                if e.get("file"):
+                    try:
+                        texts[e["file"]] = (directory / e["file"]).read_text()
+                    except (OSError, UnicodeDecodeError) as exc:
+                        raise InputError(f"cannot read model file {directory / e['file']}: "
+                                         f"{str(exc).splitlines()[0]}") from None
+    return EasyTransModels(manifest, texts, directory=str(directory))
+
+
+class EasyTransModels:
+    """The manifest and LightGBM texts of a model directory."""
+
+    def __init__(self, manifest: dict, texts: dict, directory: str | None = None):
+        self.manifest, self.texts, self.directory = manifest, texts, directory
+        self._cache = {}
+
+    @property
+    def base_estimators(self):
+        return sorted(self.manifest["models"])
+
+    def model(self, base_estimator: str, *, uses_source_labels: bool = True):
+        """``(CumulativeModel, OOD, entry)`` of one base estimator and model kind."""
+        if base_estimator not in self.manifest["models"]:
+            raise InputError(f"no EasyTransferability model for base estimator '{base_estimator}'; "
+                             f"these models know {', '.join(self.base_estimators)}")
+        kind = "labelled" if uses_source_labels else "label_free"
+        key = (base_estimator, kind)
+        if key not in self._cache:
+            entry = self.manifest["models"][base_estimator]
+            try:
+                sub = entry[kind]
+                model = CumulativeModel.from_entry(sub, self.texts)
+                o = sub["ood"]
+                ood = _OOD(o["mean"], o["scale"], o["reference"], o["threshold"])
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise InputError(f"malformed EasyTransferability manifest entry for '{base_estimator}' ({kind}: "
+                                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            self._cache[key] = (model, ood, entry)
+        return self._cache[key]
+
+
+# -- prediction -----------------------------------------------------------------------------------
+@dataclass
+class Assessment:
+    """What ``score`` answers; :meth:`to_dict` is the ``score --json`` contract."""
+
+    score: float
+    k: int
+    label_equivalent: dict
+    probabilities: dict
+    divergences: dict
+    in_distribution: bool
+    nearest_distance: float
+    ood_threshold: float | None
+    uses_source_labels: bool
+    base_estimator: str
+    preprocess: str
+    n_source: int
+    n_target: int
+    n_features: int
+    meta_features: dict = field(default_factory=dict)
+    threshold: float = THRESHOLD
+
+    @property
+    def worth_transferring(self) -> bool:
+        return bool(self.score > self.threshold)
+
+    def to_dict(self) -> dict:
+        from transferability import __version__
+
+        return {
+            "score": self.score, "worth_transferring": self.worth_transferring, "threshold": self.threshold,
+            "k": self.k, "label_equivalent": self.label_equivalent,
+            "probabilities": {str(k): v for k, v in self.probabilities.items()},
+            "divergences": self.divergences, "in_distribution": self.in_distribution,
+            "nearest_distance": self.nearest_distance, "ood_threshold": self.ood_threshold,
+            "uses_source_labels": self.uses_source_labels, "model": "labelled" if self.uses_source_labels else "label_free",
+            "base_estimator": self.base_estimator, "preprocess": self.preprocess,
+            "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
+            "meta_features": self.meta_features, "version": __version__,
+        }
+
+
+def _resolve(models):
+    if isinstance(models, EasyTransModels):
+        return models
+    return load_easytrans(models)
+
+
+def _check_k_and_models(k, base_estimator, uses_source_labels, models):
+    models = _resolve(models)
+    model, ood, entry = models.model(base_estimator, uses_source_labels=uses_source_labels)
+    j = threshold_index(k, model.thresholds)
+    return models, model, ood, j
+
+
+def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", uses_source_labels=None,
+                         models=None, sizes=None, preprocess="none") -> Assessment:
+    """EasyTransferability for a pair given its meta-features (see :func:`assess`).
+
+    ``uses_source_labels=None`` picks the labelled model when every meta-feature is present,
+    else the label-free one.
+    """
+    from ._features import FEATURE_NAMES
+
+    if uses_source_labels is None:
+        uses_source_labels = all(features.get(f) is not None for f in FEATURE_NAMES)
+    models, model, ood, j = _check_k_and_models(k, base_estimator, uses_source_labels, models)
+    missing = [f for f in model.feature_names if features.get(f) is None]
+    if missing:
+        raise InputError(f"meta-features lack {', '.join(missing[:3])}")
+    x = np.array([[float(features[f]) for f in model.feature_names]])
+    p = model.predict_proba(x)[0]
+    nearest = ood.nearest(x[0])
+    if sizes is None:
+        sizes = (features["n_source"], features["n_target"], features["n_features"])
+    return Assessment(
+        score=float(p[j]), k=int(k), label_equivalent=label_equivalent(p, model.thresholds),
+        probabilities={int(t): float(v) for t, v in zip(model.thresholds, p)},
+        divergences={f[4:]: float(features[f]) for f in LABEL_FREE_FEATURES if f.startswith("div_")},
+        in_distribution=True if ood.threshold is None else bool(nearest <= ood.threshold),
+        nearest_distance=nearest, ood_threshold=ood.threshold, uses_source_labels=bool(uses_source_labels),
+        base_estimator=base_estimator, preprocess=preprocess, n_source=int(sizes[0]), n_target=int(sizes[1]),
+        n_features=int(sizes[2]), meta_features={f: float(features[f]) for f in features if features[f] is not None})
+
+
+def label_free_features(X_source, X_target, *, random_state=0) -> dict:
+    """The meta-features of :data:`LABEL_FREE_FEATURES`, equal to what
+    :func:`~transferability.meta.compute_meta_features` gives for them (same subsamples, same
+    seeds), computed without source labels."""
+    from sklearn.utils import check_random_state
+
+    from ..divergence import compute_divergences
+    from ..divergence._common import subsample
+    from ._features import _DIVERGENCE_LIMITS, _DIVERGENCES, _LABEL_MAX, _intrinsic_dim
+
+    Xs, Xt = check_pair(X_source, X_target)
+    rng = check_random_state(random_state)
+    rep = compute_divergences(Xs, Xt, measures=_DIVERGENCES, max_samples=_DIVERGENCE_LIMITS,
+                              random_state=int(random_state))
+    feats = {f"div_{m}": float(rep.divergences[m]) for m in _DIVERGENCES}
+    ns, nt, d = Xs.shape[0], Xt.shape[0], Xs.shape[1]
+    feats.update(
+        n_source=float(ns), n_target=float(nt), log_size_ratio=float(np.log(ns / nt)), n_features=float(d),
+        source_intrinsic_dim=float(_intrinsic_dim(subsample(Xs, _LABEL_MAX, rng))),
+        target_intrinsic_dim=float(_intrinsic_dim(subsample(Xt, _LABEL_MAX, rng))),
+        source_sparsity=float(np.mean(Xs == 0)), target_sparsity=float(np.mean(Xt == 0)))
+    return {f: feats[f] for f in LABEL_FREE_FEATURES}
+
+
+def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", preprocess="none", models=None,
+           random_state=0) -> Assessment:
+    """Is this labelled source worth transferring to this unlabelled target?
+
+    Parameters
+    ----------
+    X_source : array-like of shape (n_source, n_features)
+    y_source : array-like of shape (n_source,) or None
+        Source labels; None uses the label-free model (``uses_source_labels`` False).
+    X_target : array-like of shape (n_target, n_features)
+        Unlabelled target (its labels are never needed).
+    k : int, default=10
+        The user's labelling budget per class: the score is P(k* >= k).
+    base_estimator : str, default="1nn"
+    preprocess : str, default="none"
+        One of :data:`transferability.datasets.PREPROCESSING`, applied before the meta-features.
+    models : str, path or EasyTransModels, default=None
+        A model directory (default: the shipped models).
+    random_state : int, default=0
+        Seed of the meta-features' subsampling.
+
+    Returns
+    -------
+    Assessment
+        ``score`` > 0.5 means worth transferring.
+
+    Examples
+    --------
+    >>> from transferability.datasets import make_demo_pair
+    >>> from transferability.meta._easytrans import assess
+    >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
+    >>> a = assess(source.X, source.y, target.X)
+    >>> 0.0 <= a.score <= 1.0 and a.uses_source_labels
+    True
+    """
+    from transferability.datasets import preprocess_pair
+
+    from ._features import compute_meta_features
+
+    uses = y_source is not None
+    models, _, _, _ = _check_k_and_models(k, base_estimator, uses, models)  # fail before the meta-features
+    Xs, Xt = check_pair(X_source, X_target)
+    ys = check_labels(y_source, Xs.shape[0], name="source labels") if uses else None
+    Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
+    if uses:
+        features = compute_meta_features(Xs, ys, Xt, random_state=random_state)
+    else:
+        features = label_free_features(Xs, Xt, random_state=random_state)
+    return assess_from_features(features, k=k, base_estimator=base_estimator, uses_source_labels=uses,
+                                models=models, sizes=(Xs.shape[0], Xt.shape[0], Xs.shape[1]), preprocess=preprocess)

@@ -1,0 +1,331 @@
+"""Group-held-out evaluation of EasyTransferability, and its section of ``docs/evaluation.md``.
+
+Protocols: leave-one-family-out and leave-one-base-out (no pair of the test base dataset,
+hence no variant of a test task, in training). In each outer fold every candidate is fit on
+the training groups only; the model's calibration maps come from leave-one-group-out scores
+*within* those training groups (the protocol's grouping). The calibration kind (sigmoid) is
+fixed in advance; the isotonic row is shown beside it, not chosen from it. Nothing is tuned on
+the test groups.
+
+Candidates, each giving P(k* >= t) for every ladder threshold t:
+
+- ``labelled``: :class:`~transferability.meta._easytrans.CumulativeModel` on every meta-feature
+  (sigmoid calibration: the shipped configuration), and ``labelled_isotonic``;
+- ``label_free``: the same on the label-free meta-features (what ``score`` uses without source
+  labels);
+- ``base_rate``: the training groups' rate of ``k* >= t``;
+- ``div_<name>``: one divergence alone, through a one-feature logistic regression on its
+  signed log fitted on the training groups (its sign, hence its direction, chosen there).
+
+Metrics at a threshold, over held-out pairs whose label there is known: mean within-group
+ROC-AUC (test groups where both classes occur), pooled Brier score and Brier skill score
+``1 - Brier / Brier(base_rate)``, accuracy of the call at 0.5, a 10-bin reliability curve and
+its largest gap; for the learners also k* within one ladder step and the coverage of the
+10–90 % k* interval (uncensored pairs).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from ._easytrans import (
+    DEFAULT_K, LABEL_FREE_FEATURES, THRESHOLD, CumulativeModel, build_label_tables, label_equivalent,
+)
+from ._table import signed_log
+
+__all__ = ["PROTOCOLS", "evaluate_table", "compact_summary", "threshold_metrics", "easytrans_section", "DIVERGENCES"]
+
+PROTOCOLS = {"family": "leave-one-family-out", "base": "leave-one-base-out"}
+DIVERGENCES = tuple(f for f in LABEL_FREE_FEATURES if f.startswith("div_"))
+LEARNERS = {"labelled": ("labelled", "sigmoid"), "labelled_isotonic": ("labelled", "isotonic"),
+            "label_free": ("label_free", "sigmoid")}
+LABELS = {"labelled": "EasyTransferability (all meta-features, sigmoid) — shipped",
+          "labelled_isotonic": "EasyTransferability (all meta-features, isotonic)",
+          "label_free": "EasyTransferability, label-free (no source labels)",
+          "base_rate": "base rate (training groups)"}
+N_BINS = 10
+GOALS = {"bss": 0.2, "auc": 0.80, "auc_margin": 0.05, "reliability": 0.1}
+
+
+def _features(table, kind):
+    from ._features import FEATURE_NAMES
+
+    return list(FEATURE_NAMES) if kind == "labelled" else list(LABEL_FREE_FEATURES)
+
+
+def _single_feature(xtr, Ytr, xte):
+    """One-feature logistic regression per threshold (base rate where training labels are constant)."""
+    from sklearn.linear_model import LogisticRegression
+
+    ztr, zte = signed_log(xtr), signed_log(xte)
+    mu, sd = ztr.mean(), ztr.std()
+    sd = sd if sd > 1e-12 else 1.0
+    ztr, zte = ((ztr - mu) / sd).reshape(-1, 1), ((zte - mu) / sd).reshape(-1, 1)
+    out = np.empty((len(xte), Ytr.shape[1]))
+    for j in range(Ytr.shape[1]):
+        known = ~np.isnan(Ytr[:, j])
+        y = Ytr[known, j]
+        if len(np.unique(y)) < 2:
+            out[:, j] = float(y.mean()) if len(y) else 0.5
+            continue
+        lr = LogisticRegression(C=1.0).fit(ztr[known], y.astype(int))
+        out[:, j] = lr.predict_proba(zte)[:, 1]
+    return out
+
+
+def _auc(y, p):
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p))
+
+
+def threshold_metrics(y, p, p_base, groups) -> dict:
+    """Metrics of held-out probabilities ``p`` for labels ``y`` (NaN = unknown) at one threshold."""
+    known = ~np.isnan(y)
+    y, p, p_base, groups = y[known], p[known], p_base[known], np.asarray(groups)[known]
+    per_group = {}
+    for g in sorted(set(groups.tolist())):
+        m = groups == g
+        if 0 < y[m].sum() < m.sum():
+            per_group[g] = _auc(y[m], p[m])
+    brier = float(np.mean((p - y) ** 2)) if len(y) else math.nan
+    brier0 = float(np.mean((p_base - y) ** 2)) if len(y) else math.nan
+    bins = np.minimum((p * N_BINS).astype(int), N_BINS - 1)
+    rel = []
+    for b in range(N_BINS):
+        m = bins == b
+        if m.any():
+            rel.append({"bin": b, "n": int(m.sum()), "mean_predicted": float(p[m].mean()),
+                        "observed": float(y[m].mean())})
+    gaps = [abs(r["mean_predicted"] - r["observed"]) for r in rel]
+    gaps10 = [abs(r["mean_predicted"] - r["observed"]) for r in rel if r["n"] >= 10]
+    return {
+        "n": int(len(y)), "positive_rate": float(y.mean()) if len(y) else math.nan,
+        "auc_within": float(np.mean(list(per_group.values()))) if per_group else math.nan,
+        "n_auc_groups": len(per_group), "auc_groups": per_group,
+        "auc_pooled": _auc(y, p) if 0 < y.sum() < len(y) else math.nan,
+        "brier": brier, "brier_base_rate": brier0,
+        "bss": float(1 - brier / brier0) if brier0 > 0 else math.nan,
+        "accuracy": float(np.mean((p > THRESHOLD) == (y > 0.5))) if len(y) else math.nan,
+        "reliability": rel, "max_gap": float(max(gaps)) if gaps else math.nan,
+        "max_gap_n10": float(max(gaps10)) if gaps10 else math.nan,
+    }
+
+
+def _kstar_metrics(P, table):
+    ladder = [0] + list(table.thresholds)
+    ok = ~table.censored
+    within, covered = [], []
+    for i in np.flatnonzero(ok):
+        le = label_equivalent(P[i], table.thresholds)
+        true = ladder.index(int(table.kstar[i]))
+        within.append(abs(ladder.index(le["point"]) - true) <= 1)
+        lo, hi = le["interval"]
+        covered.append(lo <= table.kstar[i] <= hi)
+    return {"n": int(ok.sum()),
+            "within_one_step": float(np.mean(within)) if within else math.nan,
+            "interval_coverage": float(np.mean(covered)) if covered else math.nan}
+
+
+def evaluate_table(table, protocols=("family", "base"), *, progress=None) -> dict:
+    """Held-out predictions and metrics of every candidate, per protocol with >= 3 groups.
+
+    Returns
+    -------
+    dict
+        ``{"predictions": {by: {candidate: (n, T) array}}, "summary": {by: {candidate: {...}}}}``;
+        a candidate's summary holds ``thresholds`` (k -> :func:`threshold_metrics`) and, for the
+        learners, ``kstar``.
+    """
+    T = len(table.thresholds)
+    preds, summary = {}, {}
+    for by in protocols:
+        groups = table.groups(by)
+        names = sorted(set(groups.tolist()))
+        if len(names) < 3:
+            continue
+        cands = list(LEARNERS) + ["base_rate"] + list(DIVERGENCES)
+        P = {c: np.full((table.n_pairs, T), np.nan) for c in cands}
+        for g in names:
+            if progress:
+                progress(f"easytrans {table.base_estimator}: {PROTOCOLS[by]}, held out {g}")
+            te, tr = groups == g, groups != g
+            Ytr = table.Y[tr]
+            rate = np.array([np.nanmean(Ytr[:, j]) if np.any(~np.isnan(Ytr[:, j])) else 0.5 for j in range(T)])
+            P["base_rate"][te] = rate
+            for c, (kind, cal) in LEARNERS.items():
+                feats = _features(table, kind)
+                m = CumulativeModel(feats, table.thresholds, calibration=cal).fit(
+                    table.columns(feats)[tr], Ytr, groups[tr])
+                P[c][te] = m.predict_proba(table.columns(feats)[te])
+            for d in DIVERGENCES:
+                x = table.columns([d])[:, 0]
+                P[d][te] = _single_feature(x[tr], Ytr, x[te])
+        preds[by] = P
+        s = {}
+        for c in cands:
+            s[c] = {"thresholds": {int(t): threshold_metrics(table.Y[:, j], P[c][:, j], P["base_rate"][:, j], groups)
+                                   for j, t in enumerate(table.thresholds)}}
+            if c in LEARNERS:
+                s[c]["kstar"] = _kstar_metrics(P[c], table)
+        summary[by] = s
+    return {"predictions": preds, "summary": summary}
+
+
+def compact_summary(summary) -> dict:
+    """The summary's numbers for a manifest: per protocol and candidate, per threshold the
+    scalar metrics (no per-group or per-bin lists), and the k* figures."""
+    out = {}
+    for by, s in summary.items():
+        out[by] = {}
+        for c, e in s.items():
+            d = {"thresholds": {str(t): {n: v for n, v in m.items() if not isinstance(v, (list, dict))}
+                                for t, m in e["thresholds"].items()}}
+            if "kstar" in e:
+                d["kstar"] = dict(e["kstar"])
+            out[by][c] = d
+    return out
+
+
+# -- the page section -----------------------------------------------------------------------------
+def _f(x, digits=3):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+def _pct(x):
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
+
+
+def _k_of(table):
+    return DEFAULT_K if DEFAULT_K in table.thresholds else table.thresholds[-1]
+
+
+def _figure_reliability(results, table, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = _k_of(table)
+    fig, axes = plt.subplots(1, len(results["summary"]), figsize=(5 * len(results["summary"]), 4.4), squeeze=False)
+    for ax, (by, s) in zip(axes[0], results["summary"].items()):
+        ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
+        ax.fill_between([0, 1], [-0.1, 0.9], [0.1, 1.1], color="0.9", label="within 0.1")
+        for c, style in (("labelled", "o-"), ("label_free", "s--"), ("base_rate", "x:")):
+            rel = s[c]["thresholds"][k]["reliability"]
+            ax.plot([r["mean_predicted"] for r in rel], [r["observed"] for r in rel], style, label=c.replace("_", " "))
+            for r in rel:
+                if c == "labelled":
+                    ax.annotate(str(r["n"]), (r["mean_predicted"], r["observed"]), fontsize=7,
+                                textcoords="offset points", xytext=(3, -9))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(f"predicted P(k* ≥ {k})")
+        ax.set_ylabel("observed frequency")
+        ax.set_title(f"{table.base_estimator}: {PROTOCOLS[by]}")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _comparison_table(s, k, best_div):
+    head = ("| predictor | within-group AUC (groups) | pooled AUC | Brier | Brier skill score | accuracy at 0.5 | "
+            "largest reliability gap (bins with ≥ 10) |\n|---|---|---|---|---|---|---|")
+    rows = []
+    for c in list(LEARNERS) + ["base_rate"] + list(DIVERGENCES):
+        m = s[c]["thresholds"][k]
+        label = LABELS.get(c, f"{c[4:]} alone") + (" (best single divergence)" if c == best_div else "")
+        rows.append(f"| {label} | {_f(m['auc_within'])} ({m['n_auc_groups']}) | {_f(m['auc_pooled'])} | "
+                    f"{_f(m['brier'], 4)} | {_f(m['bss'])} | {_pct(m['accuracy'])} | "
+                    f"{_f(m['max_gap'])} ({_f(m['max_gap_n10'])}) |")
+    return head + "\n" + "\n".join(rows)
+
+
+def _best_div(s, k):
+    vals = {d: s[d]["thresholds"][k]["auc_within"] for d in DIVERGENCES}
+    vals = {d: v for d, v in vals.items() if not math.isnan(v)}
+    return max(sorted(vals), key=lambda d: vals[d]) if vals else None
+
+
+def _goal_lines(results, k):
+    lines = []
+    s = results["summary"]
+    if "base" in s:
+        bss = s["base"]["labelled"]["thresholds"][k]["bss"]
+        lines.append(f"- Leave-one-base-out Brier skill score ≥ {GOALS['bss']}: **{'met' if bss >= GOALS['bss'] else 'NOT met'}** "
+                     f"({_f(bss)}).")
+    for by, ss in s.items():
+        auc = ss["labelled"]["thresholds"][k]["auc_within"]
+        bd = _best_div(ss, k)
+        bdv = ss[bd]["thresholds"][k]["auc_within"] if bd else math.nan
+        met = auc >= GOALS["auc"] and (math.isnan(bdv) or auc >= bdv + GOALS["auc_margin"])
+        lines.append(f"- {PROTOCOLS[by]}: mean within-group AUC ≥ {GOALS['auc']:.2f} and ≥ best single divergence + "
+                     f"{GOALS['auc_margin']}: **{'met' if met else 'NOT met'}** ({_f(auc)}; best divergence "
+                     f"{bd[4:] if bd else '—'} {_f(bdv)}).")
+        gap = ss["labelled"]["thresholds"][k]["max_gap"]
+        lines.append(f"- {PROTOCOLS[by]}: every populated reliability bin within {GOALS['reliability']} of the diagonal: "
+                     f"**{'met' if gap <= GOALS['reliability'] else 'NOT met'}** (largest gap {_f(gap)}; "
+                     f"{_f(ss['labelled']['thresholds'][k]['max_gap_n10'])} over bins of ≥ 10 pairs).")
+    return lines
+
+
+def easytrans_section(records, figures_dir, *, progress=None, page_dir=None) -> str:
+    """The EasyTransferability section (markdown) of the evaluation page; writes its PNG figures.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Store records.
+    figures_dir : str or path
+        Where the figures go (created); the section links them relative to ``page_dir``
+        (default: the parent of ``figures_dir``, i.e. the page sits beside ``figures/``).
+    """
+    figures_dir = os.fspath(figures_dir)
+    os.makedirs(figures_dir, exist_ok=True)
+    page_dir = os.path.dirname(os.path.abspath(figures_dir)) if page_dir is None else os.fspath(page_dir)
+    tables = build_label_tables(records)
+    out = ["## EasyTransferability: is this source worth it?", "",
+           "The label is the **label-equivalent value** k\\*: the largest k of the store's k-shot ladder whose "
+           "k-shot baseline the best outcome over the method library (no_adapt included) reaches; 0 when it "
+           "reaches none; the ladder's top means \"at least top\". The score is P(k\\* ≥ k) for the user's "
+           "labelling budget k (default 10; above 0.5: worth transferring). One calibrated LightGBM classifier "
+           "per ladder threshold, probabilities made monotone across thresholds, sigmoid maps fitted on "
+           "leave-one-group-out scores within the training groups. Every figure below is on held-out groups.", ""]
+    for be, table in tables.items():
+        k = _k_of(table)
+        counts = ", ".join(f"k\\*={int(v)}: {int(np.sum(table.kstar == v))}" for v in [0] + table.thresholds)
+        out += [f"### Base estimator `{be}`", "",
+                f"{table.n_pairs} pairs, ladder {table.thresholds} (top {table.thresholds[-1]} means ≥ "
+                f"{table.thresholds[-1]}); {counts}; {int(table.censored.sum())} censored (a k-shot value "
+                f"unknown above k\\*). Positive rate of k\\* ≥ {k}: {_pct(float(np.nanmean(table.Y[:, table.thresholds.index(k)])))}.", ""]
+        results = evaluate_table(table, progress=progress)
+        name = f"easytrans-reliability-{be}.png"
+        _figure_reliability(results, table, os.path.join(figures_dir, name))
+        rel = os.path.relpath(os.path.join(figures_dir, name), page_dir).replace(os.sep, "/")
+        for by, s in results["summary"].items():
+            bd = _best_div(s, k)
+            out += [f"#### {PROTOCOLS[by]}, k = {k}", "", _comparison_table(s, k, bd), ""]
+            kl = s["labelled"]["kstar"]
+            kf = s["label_free"]["kstar"]
+            out += [f"k\\* within one ladder step: {_pct(kl['within_one_step'])} (label-free "
+                    f"{_pct(kf['within_one_step'])}); the 10–90 % k\\* interval holds the measured k\\* on "
+                    f"{_pct(kl['interval_coverage'])} of {kl['n']} uncensored pairs (label-free "
+                    f"{_pct(kf['interval_coverage'])}).", ""]
+            head = "| threshold | pairs | positive rate | within-group AUC (groups) | Brier skill score | accuracy at 0.5 |\n|---|---|---|---|---|---|"
+            rows = [f"| k\\* ≥ {t} | {m['n']} | {_pct(m['positive_rate'])} | {_f(m['auc_within'])} ({m['n_auc_groups']}) | "
+                    f"{_f(m['bss'])} | {_pct(m['accuracy'])} |"
+                    for t, m in s["labelled"]["thresholds"].items()]
+            out += ["Shipped model at every threshold:", "", head, *rows, ""]
+            groups = s["labelled"]["thresholds"][k]["auc_groups"]
+            if groups:
+                out += ["Within-group AUC per held-out group (model / best single divergence): " + "; ".join(
+                    f"{g} {_f(v)} / {_f(s[bd]['thresholds'][k]['auc_groups'].get(g)) if bd else '—'}"
+                    for g, v in groups.items()) + ".", ""]
+        out += [f"![reliability, {be}]({rel})", "", "Goals (issue 12):", "", *_goal_lines(results, k), ""]
+    return "\n".join(out)
