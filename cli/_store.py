@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ._common import echo_json, handle_errors
+from ._common import (
+    KSHOT, CommaList, OneLineGroup, echo_json, handle_errors, json_option, progress_wanted, quiet_option,
+    seed_option,
+)
 
 STORE_HELP = ("Store file (default: $TRANSFERABILITY_STORE, else "
               "~/.local/share/transferability/store.sqlite).")
 
 
-def _names(text: str, option: str) -> list:
-    """A comma-separated list of names; an empty one is bad input."""
-    from transferability.utils.validation import InputError
-
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names:
-        raise InputError(f"{option} needs at least one name, got '{text}'")
-    return names
-
-
-def _ints(text: str, option: str) -> list:
-    """A comma-separated list of positive integers ('' for none)."""
-    from transferability.utils.validation import InputError
-
-    out = []
-    for t in (t.strip() for t in text.split(",")):
-        if not t:
-            continue
-        try:
-            out.append(int(t))
-        except ValueError:
-            raise InputError(f"{option} expects comma-separated integers, got '{text}'") from None
-    return out
-
-
-@click.group("store")
+@click.group("store", cls=OneLineGroup)
 def store_group():
     """The meta store: past transfer outcomes in SQLite."""
 
@@ -62,7 +40,7 @@ _WHICH = {"given": "the store given with --store", "user": "your store",
 @store_group.command("stats")
 @click.option("--store", "store_path", default=None,
               help="Store file (default: your store when it exists, else the shipped default store).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @handle_errors
 def stats_cmd(store_path, as_json):
     """Counts of pairs, outcomes, families, methods, failures."""
@@ -90,18 +68,21 @@ def stats_cmd(store_path, as_json):
 @click.option("--spec", "spec_file", default=None, help="Your own pairs: a JSON or TOML list (see docs/meta_store.md).")
 @click.option("--data-dir", default=None, help="Where the benchmark data lives (needed by the real pairs).")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
-@click.option("--methods", default="all", show_default=True, help="'all' or a comma-separated list.")
-@click.option("--base-estimators", default="1nn,logreg", show_default=True)
-@click.option("--kshot", default=None, help="Comma-separated k values of the k-shot baselines (default: 1,3,5,10).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--methods", type=CommaList(keyword="all", what="method names"), default="all", show_default=True,
+              help="'all' or a comma-separated list.")
+@click.option("--base-estimators", type=CommaList(what="base estimator names"), default="1nn,logreg",
+              show_default=True)
+@click.option("--kshot", type=KSHOT, default=None,
+              help="Comma-separated k values of the k-shot baselines ('' for none; default: 1,3,5,10).")
+@seed_option()
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Local worker processes (-1: all cores); they exit when the build does.")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address (with --backend dask).")
-@click.option("--limit", type=int, default=None, help="Only the first N pairs of the list (smoke tests).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N pairs of the list (smoke tests).")
 @click.option("--export", "export_path", default=None, help="Afterwards, export the store's records to this .jsonl/.parquet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option()
 @handle_errors
 def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators, kshot, seed, n_jobs, backend,
               scheduler, limit, export_path, as_json, quiet):
@@ -114,14 +95,9 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
 
     if (recipe is None) == (spec_file is None):
         raise InputError("give exactly one of --recipe or --spec")
-    if limit is not None and limit < 1:
-        raise InputError(f"--limit must be at least 1, got {limit}")
     check_run_settings(n_jobs, backend, scheduler)
-    grid = {} if kshot is None else {"kshot": _ints(kshot, "--kshot")}
-    cfg = BuildConfig.make(
-        methods="all" if methods.strip() == "all" else _names(methods, "--methods"),
-        base_estimators=_names(base_estimators, "--base-estimators"),
-        seed=seed, **grid)
+    grid = {} if kshot is None else {"kshot": kshot}  # None: the library's default k values
+    cfg = BuildConfig.make(methods=methods, base_estimators=base_estimators, seed=seed, **grid)
     specs = RECIPES[recipe]() if recipe else load_spec_file(spec_file)
     needs_data = any("generator" not in s for s in specs) and recipe is not None
     if needs_data:
@@ -133,7 +109,7 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
         specs = specs[:limit]
     with open_store(store_path) as st:
         summary = build(st, specs, cfg, data_dir=data_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                        progress=not quiet)
+                        progress=progress_wanted(quiet))
         summary["store"] = st.path
         if export_path:
             summary["exported"] = export_records(st, export_path)

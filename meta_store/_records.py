@@ -14,13 +14,12 @@ import io
 import json
 import math
 import os
-import stat
 
 from transferability.utils.identity import pair_key
 from transferability.utils.io import atomic_write_bytes, atomic_write_text
 from transferability.utils.validation import InputError
 
-from ._store import MetaStore, StoreError
+from ._store import MetaStore, StoreError, _exists_as_file
 
 __all__ = ["iter_records", "export_records", "import_records", "read_records", "validate_records", "comparable"]
 
@@ -100,17 +99,6 @@ def export_records(store: MetaStore, path, *, family=None) -> int:
     return len(records)
 
 
-def _check_readable(path):
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path} ({exc.strerror})") from None
-    if not stat.S_ISREG(mode):
-        raise InputError(f"{path} is not a regular file")
-
-
 def _as_record(obj, where):
     if not isinstance(obj, dict):
         raise StoreError(f"{where}: not a record (a JSON object), got {type(obj).__name__}")
@@ -121,7 +109,8 @@ def read_records(path):
     """Yield the records of a .jsonl or .parquet export (each a dict; anything else is refused
     with its line or row)."""
     path = os.fspath(path)
-    _check_readable(path)
+    if not _exists_as_file(path, error=InputError, noun="a record file"):
+        raise InputError(f"file not found: {path}")
     fmt = _fmt(path)
     if fmt == "jsonl":
         with open(path) as fh:

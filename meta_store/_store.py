@@ -50,19 +50,21 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _exists_as_file(path: str) -> bool:
-    """``False`` when nothing is at ``path``; ``True`` for a regular file; :class:`StoreError`
-    for anything else (a directory, a FIFO, a device), which is never opened."""
+def _exists_as_file(path: str, *, error=None, noun="a meta store") -> bool:
+    """``False`` when nothing is at ``path``; ``True`` for a regular file; ``error`` (default
+    :class:`StoreError`) for anything else (a directory, a FIFO, a device), which is never
+    opened, so nothing blocks."""
+    error = error or StoreError
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         return False
     except OSError as exc:
-        raise StoreError(f"cannot use {path} as a meta store ({exc.strerror})") from None
+        raise error(f"cannot use {path} as {noun} ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
-        raise StoreError(f"{path} is a directory, not a meta store")
+        raise error(f"{path} is a directory, not {noun}")
     if not stat.S_ISREG(mode):
-        raise StoreError(f"{path} is not a regular file; a meta store is an SQLite file")
+        raise error(f"{path} is not a regular file; {noun} is a file")
     return True
 
 
