@@ -120,6 +120,21 @@ def test_auto_backend_reports_what_ran(small_pair, monkeypatch):
 
 @pytest.mark.skipif(not __import__("transferability.utils.backend", fromlist=["x"]).torch_available(),
                     reason="torch not installed")
+def test_auto_picks_torch_on_cuda(monkeypatch):
+    import torch
+
+    from transferability.utils.backend import NumpyBackend, get_backend
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    nx = get_backend("auto")
+    assert (nx.name, nx.device) == ("torch", "cuda")
+    assert get_backend(nx) is nx  # a resolved backend passes through
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert isinstance(get_backend("auto"), NumpyBackend)
+
+
+@pytest.mark.skipif(not __import__("transferability.utils.backend", fromlist=["x"]).torch_available(),
+                    reason="torch not installed")
 def test_torch_backend_reports_its_device(small_pair):
     rep = compute_divergences(*small_pair, measures=["mmd", "rbf_mmd"], backend="torch", device="cpu")
     assert (rep.backend, rep.device) == ("torch", "cpu")
