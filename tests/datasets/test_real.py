@@ -294,3 +294,62 @@ def test_actg175_from_lifelines():
         assert set(np.unique(d.y)) == {0, 1}
         assert d.meta["package"] == "lifelines" and d.meta["version"] == version
         assert d.meta["file"] == "lifelines/datasets/ACTG175.csv"
+
+
+# -- the real recipe ---------------------------------------------------------------------------------
+def test_recipe_counts_and_structure():
+    from transferability.datasets._preprocess import PREPROCESSING
+    from transferability.meta._recipe_real import real_recipe_specs, recipe_summary
+
+    specs = real_recipe_specs()
+    cat = real_catalog()
+    names = [s["name"] for s in specs]
+    assert len(names) == len(set(names))
+    tasks = {s["task"] for s in specs}
+    assert len(tasks) >= 150
+    assert len({s["family"] for s in specs}) >= 20
+    assert tasks == {s["task"] for s in real_recipe_specs(variants=False)}
+    assert len(real_recipe_specs(variants=False)) == len(tasks)  # one spec per task without variants
+    for s in specs:
+        assert s["preprocess"] in PREPROCESSING
+        for side in ("source", "target"):
+            ds, dom = s[side]["dataset"], s[side]["domain"]
+            assert dom in cat[ds]["domains"], s["name"]
+            assert cat[ds]["family"] == s["family"] and cat[ds]["group"] == s["base"]
+        assert s["source"]["domain"] != s["target"]["domain"]
+        assert s["task"] == f"{s['family']}/{s['source']['domain']}->{s['target']['domain']}"
+    small = [s for s in specs if s["name"].endswith("/small-source")]
+    assert small and all(s["source"]["max_rows"] <= 50 for s in small)
+    assert sum(r["n_tasks"] for r in recipe_summary(specs)) == len(tasks)
+
+
+def _draw(side, data):
+    from sklearn.model_selection import train_test_split
+
+    d = load_real_domain(side["dataset"], side["domain"], data_dir=data)
+    idx = np.arange(d.n_samples)
+    if side.get("classes") is not None:
+        idx = np.flatnonzero(np.isin(d.y.astype(str), [str(c) for c in side["classes"]]))
+    if side.get("max_rows") is not None and len(idx) > side["max_rows"]:
+        idx, _ = train_test_split(idx, train_size=int(side["max_rows"]), stratify=d.y[idx],
+                                  random_state=int(side.get("seed", 0)))
+    return d.X[np.sort(idx)], d.y[np.sort(idx)]
+
+
+def test_recipe_pairs_meet_the_quality_rules(data):
+    """>= 2 classes and >= 30 rows in both domains, target classes within the source's, equal d."""
+    import importlib.util
+
+    from transferability.meta._recipe_real import real_recipe_specs
+
+    have_lifelines = importlib.util.find_spec("lifelines") is not None
+    for s in real_recipe_specs():
+        if real_catalog()[s["source"]["dataset"]]["kind"] == "pypi" and not have_lifelines:
+            continue
+        Xs, ys = _draw(s["source"], data)
+        Xt, yt = _draw(s["target"], data)
+        cs, ct = set(ys.tolist()), set(yt.tolist())
+        assert len(cs) >= 2 and len(ct) >= 2, s["name"]
+        assert len(ys) >= 30 and len(yt) >= 30, s["name"]
+        assert ct <= cs, (s["name"], sorted(ct - cs))
+        assert Xs.shape[1] == Xt.shape[1]
