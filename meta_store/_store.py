@@ -256,10 +256,13 @@ class MetaStore:
 
     # -- writing --------------------------------------------------------------------------------
     def _dataset_id(self, con, fp, X_shape, y, provenance):
+        classes = None if y is None else sorted({str(v) for v in np.asarray(y).tolist()})
         row = con.execute("SELECT id FROM datasets WHERE fingerprint=?", (fp,)).fetchone()
         if row:
+            if classes is not None:  # first seen as a target (labels not kept): its classes are known now
+                con.execute("UPDATE datasets SET n_classes=?, classes=? WHERE id=? AND classes IS NULL",
+                            (len(classes), json.dumps(classes), row[0]))
             return row[0]
-        classes = None if y is None else sorted({str(v) for v in np.asarray(y).tolist()})
         con.execute(
             "INSERT OR IGNORE INTO datasets (fingerprint, n_samples, n_features, n_classes, classes, provenance)"
             " VALUES (?, ?, ?, ?, ?, ?)",

@@ -602,3 +602,20 @@ def test_sigkilled_build_leaves_no_workers(tmp_path):
         for p in workers:  # never leave them computing, whatever the outcome
             if _alive(p):
                 os.kill(p, signal.SIGKILL)
+
+
+def test_dataset_classes_do_not_depend_on_import_order(tmp_path, records):
+    """A domain that is one pair's target (labels not kept) and another pair's source gets its
+    classes whichever pair is recorded first."""
+    a = json.loads(json.dumps(records[0]))
+    b = json.loads(json.dumps(records[1]))
+    b["source"] = dict(a["target"], classes=["0", "1", "2"], n_classes=3)  # a's target is b's source
+    b.pop("key")
+    a["target"].update(classes=None, n_classes=None)
+    got = []
+    for order in ((a, b), (b, a)):
+        with MetaStore(tmp_path / f"s{len(got)}.sqlite") as st:
+            import_records(st, order)
+            got.append({r["name"]: (r["source"]["classes"], r["target"]["classes"]) for r in iter_records(st)})
+    assert got[0] == got[1]
+    assert got[0][a["name"]][1] == ["0", "1", "2"] == got[0][b["name"]][0]
