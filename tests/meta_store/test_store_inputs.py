@@ -619,3 +619,18 @@ def test_dataset_classes_do_not_depend_on_import_order(tmp_path, records):
             got.append({r["name"]: (r["source"]["classes"], r["target"]["classes"]) for r in iter_records(st)})
     assert got[0] == got[1]
     assert got[0][a["name"]][1] == ["0", "1", "2"] == got[0][b["name"]][0]
+
+
+def test_shipped_records_validate_and_round_trip(tmp_path, monkeypatch):
+    """Every shipped record passes import validation (its key included), and the default store
+    made from them exports them back unchanged (runtimes and timestamps aside)."""
+    from transferability.meta_store import comparable, records_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    files = sorted(records_dir().glob("*.jsonl"))
+    if not files:
+        pytest.skip("no shipped records in this installation")
+    shipped = [json.dumps(comparable(r), sort_keys=True) for f in files for r in read_records(f)]
+    with open_default_store() as st:
+        again = [json.dumps(comparable(r), sort_keys=True) for r in iter_records(st)]
+    assert sorted(again) == sorted(shipped)
