@@ -67,8 +67,7 @@ def check_domain(X, *, name: str = "X", min_samples: int = 2, dtype=None) -> np.
     if dtype is None:
         dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
     arr = np.asarray(arr, dtype=dtype)
-    # min and max propagate NaN and meet inf: two passes without a boolean temporary
-    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+    if not np.isfinite(arr).all():
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise InputError(f"{name}: contains {bad} NaN or infinite value(s)")
     return arr
