@@ -48,6 +48,20 @@ def test_conformal_quantiles_order_statistics_and_coverage():
     assert 0.78 < np.mean((new >= lo[0]) & (new <= hi[0])) < 0.82
 
 
+def test_group_weighted_conformal_gives_every_group_the_same_weight():
+    rng = np.random.RandomState(0)
+    r = np.concatenate([rng.uniform(0, 1, 95), rng.uniform(10, 11, 5)])[:, None]
+    groups = np.array(["big"] * 95 + ["small"] * 5)
+    lo, hi = conformal_quantiles(r, 0.8)
+    assert hi[0] < 1  # rows: the 91st smallest of 100 is still in the big group
+    lo_g, hi_g = conformal_quantiles(r, 0.8, groups=groups)
+    assert lo_g[0] < 1 and hi_g[0] >= 10  # groups: the small group holds half the weight
+    # equal-sized groups: the weighted quantiles are plain quantiles at levels a k/(k+1), 1 - a k/(k+1)
+    r2 = np.arange(100.0)[:, None]
+    lo2, hi2 = conformal_quantiles(r2, 0.8, groups=np.repeat(np.arange(4), 25))
+    assert (lo2[0], hi2[0]) == (7.0, 91.0)  # levels 0.08 and 0.92 of 100 equal weights
+
+
 def test_fixed_default_is_group_macro_best_not_pair_mean_best():
     # family a (9 pairs) prefers m1 by 0.1; family b (1 pair) prefers m2 by 0.5
     acc = np.array([[0.5, 0.7, 0.6]] * 9 + [[0.5, 0.3, 0.8]])

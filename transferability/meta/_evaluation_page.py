@@ -200,7 +200,8 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
           "pairs. Regret = best accuracy over the library − accuracy of the recommended method, in points. "
           f"Negative transfer = the recommended method is more than {1} point below no_adapt. Effective-call "
           "accuracy and coverage are over (pair, method) with method ≠ no_adapt. The interval is split-conformal "
-          "(hand-written order statistics of the inner-CV log-effect residuals, per method, 80 %).", "",
+          "(hand-written weighted order statistics of the inner-CV log-effect residuals, per method, 80 %, every "
+          "inner held-out group weighing the same, so the interval targets coverage of a new group).", "",
           "Candidates: the best fixed method (highest family-macro mean accuracy on the training groups); kNN over "
           "pairs (10 neighbours, standardised signed-log meta-features, distance-weighted); one LightGBM regressor "
           "of the log effect with the method as a category; an LGBMRanker (query = pair, graded relevance from "

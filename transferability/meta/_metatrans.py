@@ -159,11 +159,13 @@ class LGBMEffect:
         self.booster_ = lgb.train(params, ds, num_boost_round=self.num_boost_round)
         self.n_methods_ = m
         self.feature_names_ = list(table.feature_names)
+        self.no_adapt_ = list(table.methods).index("no_adapt")
         return self
 
     def predict(self, X):
-        out = self.booster_.predict(_long(X, self.n_methods_), num_threads=1)
-        return out.reshape(-1, self.n_methods_)
+        out = self.booster_.predict(_long(X, self.n_methods_), num_threads=1).reshape(-1, self.n_methods_)
+        out[:, self.no_adapt_] = 0.0  # no_adapt's effect is 1 by definition
+        return out
 
     scores = predict
 
@@ -222,7 +224,7 @@ def guarded_pick(effects, default, margin):
     return np.where(gain > margin, top, default)
 
 
-def conformal_quantiles(residuals, coverage=0.8):
+def conformal_quantiles(residuals, coverage=0.8, groups=None):
     """Split-conformal (lower, upper) residual quantiles per column.
 
     Hand-written order statistics: with ``n`` calibration residuals and ``a = (1 - coverage) / 2``,
@@ -230,12 +232,34 @@ def conformal_quantiles(residuals, coverage=0.8):
     ``ceil((1 - a)(n + 1))``-th smallest (clipped to 1..n), so the interval
     ``[pred + lower, pred + upper]`` covers a new exchangeable residual with probability at least
     ``coverage`` (per tail ``a``).
+
+    With ``groups``, every group weighs the same (each residual weighs ``1 / size of its group``):
+    the weighted quantiles at levels ``a n / (n + 1)`` and ``1 - a n / (n + 1)``, ``n`` the number
+    of groups. Calibrating on held-out groups, this targets coverage of a new *group* (which is
+    how the evaluation counts it: family-macro), not of a new row of the largest groups.
     """
-    R = np.sort(np.asarray(residuals, dtype=np.float64), axis=0)
+    R = np.asarray(residuals, dtype=np.float64)
+    if R.ndim == 1:
+        R = R[:, None]
     n = R.shape[0]
     if n == 0:
         return np.zeros(R.shape[1]), np.zeros(R.shape[1])
     a = (1.0 - coverage) / 2.0
+    if groups is not None:
+        groups = np.asarray(groups)
+        _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+        w = 1.0 / counts[inv]
+        w = w / w.sum()
+        k = len(counts)
+        lo_level, hi_level = a * k / (k + 1), 1.0 - a * k / (k + 1)
+        lo, hi = np.empty(R.shape[1]), np.empty(R.shape[1])
+        for j in range(R.shape[1]):
+            order = np.argsort(R[:, j], kind="stable")
+            cw = np.cumsum(w[order])
+            lo[j] = R[order[min(np.searchsorted(cw, lo_level - 1e-12), n - 1)], j]
+            hi[j] = R[order[min(np.searchsorted(cw, hi_level - 1e-12), n - 1)], j]
+        return lo, hi
+    R = np.sort(R, axis=0)
     lo = int(np.clip(np.floor(a * (n + 1)), 1, n)) - 1
     hi = int(np.clip(np.ceil((1.0 - a) * (n + 1)), 1, n)) - 1
     return R[lo], R[hi]
@@ -296,6 +320,6 @@ def inner_calibration(table: TrainingTable, by: str, learners=("knn", "lgbm"), c
         best = min(rs.values())
         margins[name] = max(mg for mg, r in rs.items() if r <= best + 1e-9)  # ties: the more cautious
         margin_regret[name] = rs
-    quantiles = {k: conformal_quantiles(table.log_effect - oof[k], coverage) for k in names}
+    quantiles = {k: conformal_quantiles(table.log_effect - oof[k], coverage, groups=eval_groups) for k in names}
     return {"oof": oof, "defaults": defaults, "margins": margins, "margin_regret": margin_regret,
             "quantiles": quantiles, "groups": groups}
