@@ -296,6 +296,22 @@ def test_actg175_from_lifelines():
         assert d.meta["file"] == "lifelines/datasets/ACTG175.csv"
 
 
+def test_acs_employment_from_nannyml():
+    import importlib.metadata as md
+
+    try:
+        version = md.version("nannyml")
+    except md.PackageNotFoundError:
+        pytest.skip("nannyml is not installed")
+    cat = real_catalog()["acs_employment_ma"]
+    for year in cat["domains"]:
+        d = load_real_domain("acs_employment_ma", year)
+        assert d.X.shape == (cat["n"][year], cat["d"])
+        assert_array_equal(d.X[:, 1:].sum(axis=1), 15.0)  # one category per ACS code
+        assert 0.45 < d.y.mean() < 0.55
+        assert d.meta["package"] == "nannyml" and d.meta["version"] == version
+
+
 # -- the real recipe ---------------------------------------------------------------------------------
 def test_recipe_counts_and_structure():
     from transferability.datasets._preprocess import PREPROCESSING

@@ -20,7 +20,7 @@ Variants (the same ``task``; never counted as tasks):
 Preprocessing per base (``real_catalog()[base]["preprocess"]``): ``sum-zscore`` for
 Office-Caltech, ``l2`` for images, ``tfidf-svd100`` for sparse text, ``zscore`` for landmine
 (per-field calibration, as its reference check), ``zscore-source`` for tabular data with natural
-domains (sites, batches, users, time blocks, patient groups), ``none`` for one-hot mushroom.
+domains (sites, batches, users, time blocks, patient groups, survey years), ``none`` for one-hot mushroom.
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def _tasks():
     out.append(("actg175", "actg175", "actg175", "zscore-source", 2,
                 [("female", "male", {}), ("male", "female", {}), ("white", "nonwhite", {}), ("nonwhite", "white", {})],
                 {"small": True, "zscore_variant": True}))
+    years = ("2015", "2016", "2017", "2018")
+    out.append(("acs_employment_ma", "acs_employment_ma", "acs_employment_ma", "zscore-source", 2,
+                [(s, t, {}) for s, t in itertools.permutations(years, 2)], {"small": True, "small_first": 4}))
     return out
 
 
