@@ -178,8 +178,7 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
     finally:
         if store is not None:
             store.close()
-    _add_sizes(out, pair)
-    out.update(preprocess=preprocess, base_estimator=base_estimator)
+    out.update(preprocess=preprocess, base_estimator=base_estimator)  # what this command was asked
     if as_json:
         echo_json(out)
     else:
@@ -187,15 +186,6 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
     if "recorded" in out and not as_json:
         click.echo(f"recorded pair {out['recorded']['pair_id']} ({out['recorded']['outcomes_added']} outcomes "
                    f"added) in {out['recorded']['store']}", err=True)
-
-
-def _add_sizes(out: dict, pair) -> None:
-    """Sizes and version, unless the report's ``to_dict`` carries them already."""
-    from transferability import __version__
-
-    for key, value in (("n_source", pair.n_source), ("n_target", pair.n_target),
-                       ("n_features", pair.n_features), ("version", __version__)):
-        out.setdefault(key, value)
 
 
 def _print_evaluation(out: dict) -> None:
