@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from transferability.datasets._shifts import make_shift_pair
-from transferability.meta import FEATURE_NAMES, compute_meta_features
-from transferability.meta_store import MetaStore, iter_records, record_evaluation
+from transferability.meta import FEATURE_NAMES, compute_meta_features, record_evaluation
+from transferability.meta_store import MetaStore, iter_records
 from transferability.methods import evaluate_methods
 
 
