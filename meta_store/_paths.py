@@ -84,13 +84,21 @@ def open_default_store() -> MetaStore:
 
 
 def open_store(path=None, *, create=True) -> MetaStore:
-    """Open ``path`` (default: the user's store) for reading and writing.
+    """Open ``path`` (default: the user's store, whose directory is created if needed) for
+    reading and writing.
 
     Fails at open, with a one-line :class:`StoreError`, when the store cannot be written (an
     unwritable or immutable file or directory, the shipped default store), so a caller can
     check the store before running anything whose results it would record. (The shipped
     store's file is marked read-only inside when it is made, see :func:`open_default_store`.)"""
-    return MetaStore(os.fspath(path) if path is not None else user_store_path(), create=create)
+    if path is None:  # the user's store: its directory is made on first use
+        path = user_store_path()
+        if create and not os.path.exists(path):
+            try:
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the directory of your store {path} ({exc.strerror})") from None
+    return MetaStore(os.fspath(path), create=create)
 
 
 def open_readable_store(path=None):

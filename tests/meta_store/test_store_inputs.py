@@ -634,3 +634,13 @@ def test_shipped_records_validate_and_round_trip(tmp_path, monkeypatch):
     with open_default_store() as st:
         again = [json.dumps(comparable(r), sort_keys=True) for r in iter_records(st)]
     assert sorted(again) == sorted(shipped)
+
+
+def test_users_store_directory_is_made_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRANSFERABILITY_STORE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    with open_store() as st:
+        assert st.path == str(tmp_path / "xdg" / "transferability" / "store.sqlite")
+    assert os.path.isfile(tmp_path / "xdg" / "transferability" / "store.sqlite")
+    with pytest.raises(StoreError, match="no such directory"):  # a --store in a missing directory is refused
+        open_store(tmp_path / "missing" / "s.sqlite")
