@@ -291,3 +291,19 @@ def test_table_from_store_matches_records(small_records, tmp_path):
     assert a.keys == sorted(b.keys)
     order = [b.keys.index(k) for k in a.keys]
     assert_allclose(a.log_effect, b.log_effect[order])
+
+
+def test_fixed_candidate_always_recommends_the_default_and_says_fallback(small_models, small_records, tmp_path):
+    d = _copy(small_models, tmp_path / "m")
+    man = json.loads((d / MANIFEST).read_text())
+    e = man["models"]["logreg"]
+    e.update(candidate="fixed", margin=None, fallback=True, effect_learner="knn", lgbm_file=None)
+    (d / MANIFEST).write_text(json.dumps(man))
+    for r in small_records[:15]:
+        rec = recommend_from_features(r["meta_features"], base_estimator="logreg", models=d)
+        assert rec.best == e["default"] and rec.fallback is True
+    e.update(candidate="knn", margin=0.0, fallback=False)
+    (d / MANIFEST).write_text(json.dumps(man))
+    picks = [recommend_from_features(r["meta_features"], base_estimator="logreg", models=d) for r in small_records]
+    assert all(p.fallback is False for p in picks)
+    assert all(p.best == max(p.ranking, key=lambda q: q.predicted_effect).method for p in picks)
