@@ -10,12 +10,13 @@ import click
 
 from transferability._version import __version__
 
+from ._common import OneLineGroup
 from ._divergences import demo_cmd, divergences_cmd
 from ._methods import adapt_cmd, evaluate_cmd
 from ._store import store_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="transferability")
 def cli():
     """Will a labelled source dataset transfer to an unlabelled target, and how?"""
