@@ -87,6 +87,44 @@ def test_kmm_rejects_bad_parameters():
         KMM(B=0).fit_domains(Xs, (Xs[:, 0] > 0).astype(int), Xt)
 
 
+@pytest.mark.parametrize("d", [3, 8])
+def test_kmm_low_dimensional_qp_reaches_its_kkt_point(d):
+    """Low d: the Gaussian Gram matrix is numerically singular; with the ridge the QP has one
+    minimiser and the solver stops at it (KKT: zero gradient on free weights, non-negative at
+    the lower bound), well inside the iteration cap."""
+    import transferability.methods._kmm as kmm_mod
+    from transferability.utils.numerics import rbf_kernel
+
+    rng = np.random.RandomState(0)
+    Xs, Xt = rng.randn(400, d), rng.randn(300, d) * 0.8 + 0.5
+    w, gamma = kmm_weights(Xs, Xt, random_state=0)
+    K = rbf_kernel(Xs, Xs, gamma) + 1e-3 * np.eye(len(Xs))
+    kappa = len(Xs) / len(Xt) * rbf_kernel(Xs, Xt, gamma).sum(axis=1)
+    grad = (K @ w - kappa) / np.abs(kappa).max()
+    free = (w > 1e-8) & (w < 1000 - 1e-8)
+    assert free.sum() > 10
+    assert np.abs(grad[free]).max() < 1e-5
+    assert grad[w <= 1e-8].min() > -1e-5
+    # the ridge-free problem's Gram matrix is what makes the ridge necessary
+    eig = np.linalg.eigvalsh(rbf_kernel(Xs, Xs, gamma))
+    assert eig[0] < (1e-9 if d == 3 else 1e-4) * eig[-1]
+    its = []
+    real = kmm_mod.minimize
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kmm_mod, "minimize", lambda *a, **k: its.append(real(*a, **k)) or its[-1])
+        kmm_weights(Xs, Xt, random_state=0)
+    assert all(r.nit < 5000 and r.success for r in its)
+
+
+def test_kmm_ridge_zero_is_the_papers_qp():
+    Xs, Xt = _shift_1d()
+    w0, _ = kmm_weights(Xs, Xt, ridge=0.0)
+    w1, _ = kmm_weights(Xs, Xt)
+    assert np.corrcoef(w0, w1)[0, 1] > 0.99  # on a well-conditioned problem the ridge barely moves them
+    with pytest.raises(InputError, match="ridge must be non-negative"):
+        kmm_weights(Xs, Xt, ridge=-1.0)
+
+
 @pytest.mark.parametrize("cls", [KMM, KLIEP])
 def test_sample_weight_reaches_the_estimator(cls):
     xs, ys, xt, yt = _interval_task()
