@@ -160,7 +160,7 @@ def test_cumulative_model_uses_the_smoothed_rate_for_a_nearly_constant_threshold
     Y[:, 0] = 1.0
     Y[:2, 0] = 0.0  # 2 negatives < MIN_MINORITY
     Y[5, 1] = np.nan  # unknown labels are left out of that threshold
-    m = CumulativeModel(["a", "b", "c", "d"], LADDER).fit(X, Y, g)
+    m = CumulativeModel(["a", "b", "c", "d"], LADDER, learner="lgbm").fit(X, Y, g)
     assert m.levels_[0].booster is None
     assert_allclose(m.levels_[0].constant, (238 + 0.5) / 241)
     assert m.n_known_ == [240, 239, 240, 240]
@@ -172,6 +172,28 @@ def test_cumulative_model_uses_the_smoothed_rate_for_a_nearly_constant_threshold
         CumulativeModel.from_entry(entry, {})
     with pytest.raises(InputError, match="cannot read LightGBM model"):
         CumulativeModel.from_entry(entry, {k: "not a model" for k in files})
+
+
+@pytest.mark.parametrize("learner", ["lgbm", "logistic", "auto"])
+def test_every_learner_round_trips_through_json_and_auto_keeps_the_lower_out_of_fold_brier(learner):
+    X, Y, g = _synthetic()
+    m = CumulativeModel(["a", "b", "c", "d"], LADDER, learner=learner).fit(X, Y, g)
+    entry, files = m.to_entry("x")
+    back = CumulativeModel.from_entry(json.loads(json.dumps(entry)), files)
+    assert_allclose(back.predict_proba(X), m.predict_proba(X), rtol=1e-12)
+    for lv, ob in zip(entry["levels"], m.oof_brier_):
+        assert set(ob) == ({"lgbm", "logistic"} if learner == "auto" else {learner})
+        assert lv["learner"] == min(sorted(ob), key=lambda c: ob[c])
+    if learner == "logistic":
+        assert files == {}
+        bad = json.loads(json.dumps(entry))
+        bad["levels"][1]["linear"]["coef"] = [1.0]
+        with pytest.raises(InputError, match="1 coefficients for 4 features"):
+            CumulativeModel.from_entry(bad, {})
+    with pytest.raises(InputError, match="unknown learner 'svm'"):
+        CumulativeModel(["a"], LADDER, learner="svm")
+    with pytest.raises(InputError, match="unknown calibration 'beta'"):
+        CumulativeModel(["a"], LADDER, calibration="beta")
 
 
 def test_label_equivalent_quantiles():
@@ -236,7 +258,12 @@ def small_records():
 def test_training_is_deterministic_byte_identical_files(small_records, tmp_path):
     a = train_easytrans(small_records, includes_default=False, evaluate=False)
     b = train_easytrans(small_records, includes_default=False, evaluate=False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "easytrans-stale-k1.txt").write_text("an earlier training's level")
+    (tmp_path / "a" / "metatrans-1nn.txt").write_text("not ours")
     pa, pb = save_easytrans(a, tmp_path / "a"), save_easytrans(b, tmp_path / "b")
+    assert not (tmp_path / "a" / "easytrans-stale-k1.txt").exists()
+    assert (tmp_path / "a" / "metatrans-1nn.txt").read_text() == "not ours"
     assert [p.rsplit("/", 1)[1] for p in pa] == [p.rsplit("/", 1)[1] for p in pb]
     assert any(p.endswith(".txt") for p in pa)  # some threshold got a LightGBM model
     for x, y in zip(pa, pb):

@@ -16,21 +16,24 @@ is known and unreached; otherwise ``y_t`` is unknown and the pair is left out of
 classifier (and of every metric at t). k* itself is then censored (a lower bound) and left out
 of the k*-within-one-step figure.
 
-**Learner** (:class:`CumulativeModel`): one LightGBM binary classifier per ladder threshold t
-(``deterministic=True``, one thread, fixed seed), each calibrated by a map (sigmoid or
-isotonic) fitted on *group-held-out* raw scores (leave-one-group-out over the training groups,
-never random rows) and stored as numbers; the calibrated probabilities are made monotone across
-thresholds by a running minimum (``P(k* >= 3)`` can never exceed ``P(k* >= 1)``). A threshold
-whose labels have fewer than :data:`MIN_MINORITY` pairs of the minority class gets the smoothed
-base rate instead of a classifier. The user's k maps to the smallest ladder threshold ``>= k``
-(k* only takes ladder values, so ``k* >= 7`` iff ``k* >= 10``).
+**Learner** (:class:`CumulativeModel`): one binary classifier per ladder threshold t, each
+calibrated by a map (sigmoid or isotonic) fitted on *group-held-out* raw scores
+(leave-one-group-out over the training groups, never random rows) and stored as numbers; per
+threshold the classifier is LightGBM (``deterministic=True``, one thread, fixed seed) or an L2
+logistic regression on standardised signed-log meta-features, whichever has the lower
+out-of-fold Brier score on those training groups. The calibrated probabilities are made
+monotone across thresholds by a running minimum (``P(k* >= 3)`` can never exceed
+``P(k* >= 1)``). A threshold whose labels have fewer than :data:`MIN_MINORITY` pairs of the
+minority class gets the smoothed base rate instead of a classifier. The user's k maps to the
+smallest ladder threshold ``>= k`` (k* only takes ladder values, so ``k* >= 7`` iff ``k* >= 10``).
 
 **Two models per base estimator:** ``labelled`` on every meta-feature, ``label_free`` on
 :data:`LABEL_FREE_FEATURES` (the divergences and the descriptors that read no source label),
 which answers when the source has no labels (``uses_source_labels: false``).
 
-Model files: ``easytrans.json`` (manifest) and ``easytrans-<base>-<model>-k<t>.txt``
-(LightGBM text). No pickle. Same records give byte-identical files.
+Model files: ``easytrans.json`` (manifest: calibration maps, logistic coefficients, the
+out-of-distribution reference, group-held-out metrics, all as numbers) and
+``easytrans-<base>-<model>-k<t>.txt`` (LightGBM text). No pickle. Same records give byte-identical files.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ LGBM_PARAMS = {
     "force_row_wise": True, "num_threads": 1, "seed": 0, "verbose": -1,
 }
 LGBM_ROUNDS = 100
+LINEAR_C = 0.1
 
 
 # -- labels ---------------------------------------------------------------------------------------
@@ -342,21 +346,69 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-class _Level:
-    """One threshold: a booster (raw score = its log-odds) and a calibration map, or a constant."""
+class _LGBMScorer:
+    """LightGBM binary classifier; raw score = its log-odds."""
 
-    def __init__(self, booster=None, cmap=None, constant=None):
-        self.booster, self.cmap, self.constant = booster, cmap, constant
+    kind = "lgbm"
+
+    def __init__(self, booster):
+        self.booster = booster
+
+    @classmethod
+    def fit(cls, X, y, feature_names):
+        return cls(_fit_booster(X, y, feature_names))
 
     def raw(self, X):
-        if self.booster is None:
-            return np.full(X.shape[0], _logit(self.constant))
         return self.booster.predict(np.asarray(X, float), raw_score=True, num_threads=1)
 
+
+class _LinearScorer:
+    """L2 logistic regression (C = :data:`LINEAR_C`) on standardised signed-log features; raw score =
+    its decision function. Unlike trees it extrapolates beyond the training range (a held-out base
+    often lies there)."""
+
+    kind = "logistic"
+
+    def __init__(self, mean, scale, coef, intercept):
+        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+        self.coef, self.intercept = np.asarray(coef, float), float(intercept)
+
+    @classmethod
+    def fit(cls, X, y, feature_names=None):
+        from sklearn.linear_model import LogisticRegression
+
+        Z = signed_log(X)
+        mean, sd = Z.mean(axis=0), Z.std(axis=0)
+        scale = np.where(sd > 1e-12, sd, 1.0)
+        lr = LogisticRegression(C=LINEAR_C, max_iter=2000).fit((Z - mean) / scale, np.asarray(y).astype(int))
+        return cls(mean, scale, lr.coef_[0], lr.intercept_[0])
+
+    def raw(self, X):
+        return ((signed_log(X) - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def to_dict(self):
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept}
+
+
+SCORERS = {"lgbm": _LGBMScorer, "logistic": _LinearScorer}
+LEARNER_CHOICES = ("auto", "lgbm", "logistic")
+
+
+class _Level:
+    """One threshold: a scorer and a calibration map, or a constant."""
+
+    def __init__(self, scorer=None, cmap=None, constant=None):
+        self.scorer, self.cmap, self.constant = scorer, cmap, constant
+
+    @property
+    def booster(self):
+        return getattr(self.scorer, "booster", None)
+
     def proba(self, X):
-        if self.booster is None:
+        if self.scorer is None:
             return np.full(X.shape[0], float(self.constant))
-        return self.cmap(self.raw(X))
+        return self.cmap(self.scorer.raw(X))
 
 
 def _smoothed_rate(y):
@@ -372,6 +424,12 @@ def _group_folds(groups):
 class CumulativeModel:
     """P(k* >= t) for every ladder threshold t, calibrated on group-held-out scores.
 
+    Per threshold, every candidate scorer (``learner="auto"``: LightGBM and an L2 logistic
+    regression) is scored out of fold by leave-one-group-out over the *training* groups; the
+    calibration map is fitted on those out-of-fold scores, and the scorer with the lower
+    out-of-fold Brier score after calibration is refit on all training pairs. Nothing outside
+    the training groups is looked at.
+
     Parameters
     ----------
     feature_names : list of str
@@ -379,6 +437,7 @@ class CumulativeModel:
     thresholds : list of int
         The ladder.
     calibration : {"sigmoid", "isotonic"}, default="sigmoid"
+    learner : {"auto", "lgbm", "logistic"}, default="auto"
 
     Attributes
     ----------
@@ -386,18 +445,24 @@ class CumulativeModel:
         One per threshold.
     n_known_, n_positive_ : list of int
         Pairs with a known label at each threshold, and positives among them.
+    oof_brier_ : list of dict
+        Per threshold, each candidate's out-of-fold Brier score (empty for a constant level).
     """
 
-    def __init__(self, feature_names, thresholds, *, calibration="sigmoid"):
+    def __init__(self, feature_names, thresholds, *, calibration="sigmoid", learner="auto"):
         if calibration not in CALIBRATIONS:
             raise InputError(f"unknown calibration '{calibration}'; use sigmoid or isotonic")
+        if learner not in LEARNER_CHOICES:
+            raise InputError(f"unknown learner '{learner}'; use {', '.join(LEARNER_CHOICES)}")
         self.feature_names = list(feature_names)
         self.thresholds = list(thresholds)
         self.calibration = calibration
+        self.learner = learner
 
     def fit(self, X, Y, groups):
         X, Y, groups = np.asarray(X, float), np.asarray(Y, float), np.asarray(groups)
-        self.levels_, self.n_known_, self.n_positive_ = [], [], []
+        cands = ("lgbm", "logistic") if self.learner == "auto" else (self.learner,)
+        self.levels_, self.n_known_, self.n_positive_, self.oof_brier_ = [], [], [], []
         for j in range(len(self.thresholds)):
             known = ~np.isnan(Y[:, j])
             Xj, yj, gj = X[known], Y[known, j], groups[known]
@@ -406,17 +471,24 @@ class CumulativeModel:
             minority = min(yj.sum(), len(yj) - yj.sum()) if len(yj) else 0
             if minority < MIN_MINORITY or len(set(gj.tolist())) < 2:
                 self.levels_.append(_Level(constant=_smoothed_rate(yj) if len(yj) else 0.5))
+                self.oof_brier_.append({})
                 continue
-            oof = np.empty(len(yj))
-            for tr, te in _group_folds(gj):
-                ytr = yj[tr]
-                if min(ytr.sum(), len(ytr) - ytr.sum()) < MIN_MINORITY:
-                    oof[te] = _logit(_smoothed_rate(ytr))
-                else:
-                    oof[te] = _fit_booster(Xj[tr], ytr, self.feature_names).predict(Xj[te], raw_score=True,
-                                                                                    num_threads=1)
-            cmap = CALIBRATIONS[self.calibration]().fit(oof, yj)
-            self.levels_.append(_Level(booster=_fit_booster(Xj, yj, self.feature_names), cmap=cmap))
+            best, briers = None, {}
+            for c in cands:
+                oof = np.empty(len(yj))
+                for tr, te in _group_folds(gj):
+                    ytr = yj[tr]
+                    if min(ytr.sum(), len(ytr) - ytr.sum()) < MIN_MINORITY:
+                        oof[te] = _logit(_smoothed_rate(ytr))
+                    else:
+                        oof[te] = SCORERS[c].fit(Xj[tr], ytr, self.feature_names).raw(Xj[te])
+                cmap = CALIBRATIONS[self.calibration]().fit(oof, yj)
+                briers[c] = float(np.mean((cmap(oof) - yj) ** 2))
+                if best is None or briers[c] < briers[best[0]] - 1e-12:
+                    best = (c, cmap)
+            self.oof_brier_.append(briers)
+            c, cmap = best
+            self.levels_.append(_Level(scorer=SCORERS[c].fit(Xj, yj, self.feature_names), cmap=cmap))
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -428,36 +500,54 @@ class CumulativeModel:
     def to_entry(self, prefix: str) -> tuple:
         """(manifest entry, {file name: LightGBM text})."""
         levels, files = [], {}
-        for t, lv, nk, npos in zip(self.thresholds, self.levels_, self.n_known_, self.n_positive_):
-            e = {"k": int(t), "n_known": nk, "n_positive": npos}
-            if lv.booster is None:
-                e.update(file=None, constant=float(lv.constant), calibration=None)
+        for t, lv, nk, npos, ob in zip(self.thresholds, self.levels_, self.n_known_, self.n_positive_,
+                                       self.oof_brier_):
+            e = {"k": int(t), "n_known": nk, "n_positive": npos, "oof_brier": ob, "file": None, "linear": None}
+            if lv.scorer is None:
+                e.update(learner=None, constant=float(lv.constant), calibration=None)
             else:
-                name = f"{prefix}-k{t}.txt"
-                files[name] = lv.booster.model_to_string()
-                e.update(file=name, constant=None, calibration=lv.cmap.to_dict())
+                e.update(learner=lv.scorer.kind, constant=None, calibration=lv.cmap.to_dict())
+                if lv.scorer.kind == "lgbm":
+                    name = f"{prefix}-k{t}.txt"
+                    files[name] = lv.booster.model_to_string()
+                    e["file"] = name
+                else:
+                    e["linear"] = lv.scorer.to_dict()
             levels.append(e)
         return {"features": self.feature_names, "thresholds": [int(t) for t in self.thresholds],
-                "calibration": self.calibration, "levels": levels}, files
+                "calibration": self.calibration, "learner": self.learner, "levels": levels}, files
 
     @classmethod
     def from_entry(cls, entry, texts: dict):
         import lightgbm as lgb
 
-        m = cls(entry["features"], entry["thresholds"], calibration=entry["calibration"])
-        m.levels_, m.n_known_, m.n_positive_ = [], [], []
+        m = cls(entry["features"], entry["thresholds"], calibration=entry["calibration"],
+                learner=entry.get("learner", "auto"))
+        m.levels_, m.n_known_, m.n_positive_, m.oof_brier_ = [], [], [], []
         for e in entry["levels"]:
             m.n_known_.append(int(e["n_known"]))
             m.n_positive_.append(int(e["n_positive"]))
-            if e.get("file") is None:
+            m.oof_brier_.append(dict(e.get("oof_brier") or {}))
+            if e.get("learner") is None:
                 c = float(e["constant"])
                 if not 0.0 <= c <= 1.0:
                     raise InputError(f"malformed EasyTransferability level k={e.get('k')}: constant {c} not in [0, 1]")
                 m.levels_.append(_Level(constant=c))
                 continue
-            text = texts.get(e["file"])
+            cmap = _map_from_dict(e["calibration"])
+            if e["learner"] == "logistic":
+                lin = e["linear"]
+                scorer = _LinearScorer(lin["mean"], lin["scale"], lin["coef"], lin["intercept"])
+                if not len(scorer.coef) == len(scorer.mean) == len(scorer.scale) == len(m.feature_names):
+                    raise InputError(f"malformed EasyTransferability level k={e.get('k')}: the linear model has "
+                                     f"{len(scorer.coef)} coefficients for {len(m.feature_names)} features")
+                m.levels_.append(_Level(scorer=scorer, cmap=cmap))
+                continue
+            if e["learner"] != "lgbm":
+                raise InputError(f"unknown EasyTransferability learner {e['learner']!r}")
+            text = texts.get(e.get("file") or "")
             if not text:
-                raise InputError(f"EasyTransferability model file {e['file']} is missing")
+                raise InputError(f"EasyTransferability model file {e.get('file')} is missing")
             try:
                 booster = lgb.Booster(model_str=text)
             except Exception as exc:  # noqa: BLE001 - a corrupt model file is bad input
@@ -466,7 +556,7 @@ class CumulativeModel:
             if booster.num_feature() != len(m.feature_names):
                 raise InputError(f"LightGBM model {e['file']} has {booster.num_feature()} features, "
                                  f"the manifest names {len(m.feature_names)}")
-            m.levels_.append(_Level(booster=booster, cmap=_map_from_dict(e["calibration"])))
+            m.levels_.append(_Level(scorer=_LGBMScorer(booster), cmap=cmap))
         return m
 
 
@@ -576,19 +666,25 @@ def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, c
                  "calibration_groups": by, "dropped": dict(table.dropped),
                  "n_censored": int(table.censored.sum()),
                  "kstar_counts": {str(int(k)): int(np.sum(table.kstar == k)) for k in [0] + table.thresholds}}
-        metrics, chosen = {}, calibration or "sigmoid"
+        metrics, chosen, learners, selection = {}, calibration or "sigmoid", {}, None
         if evaluate:
-            from ._easytrans_eval import compact_summary, evaluate_table
+            from ._easytrans_eval import CHOICES, compact_summary, evaluate_table
 
             if progress:
                 progress(f"easytrans {be}: leave-one-family-out and leave-one-base-out evaluation")
-            metrics = compact_summary(evaluate_table(table)["summary"])
+            res = evaluate_table(table, learners=[c for cs in CHOICES.values() for c in cs])
+            metrics = compact_summary({by: {c: e for c, e in s.items() if c not in CHOICES}
+                                       for by, s in res["summary"].items()})
+            selection = res["chosen"] or None
+            learners = {kind: res["chosen"][f"{kind}_learner"] for kind in CHOICES if kind in res["chosen"]}
         entry["calibration"] = chosen
         entry["metrics"] = metrics
+        entry["selection"] = selection
         for kind, feats in (("labelled", list(FEATURE_NAMES)), ("label_free", list(LABEL_FREE_FEATURES))):
+            learner = learners.get(kind, "auto")
             if progress:
-                progress(f"easytrans {be}: fitting the {kind} model ({chosen} calibration)")
-            model = CumulativeModel(feats, table.thresholds, calibration=chosen).fit(
+                progress(f"easytrans {be}: fitting the {kind} model ({learner}, {chosen} calibration)")
+            model = CumulativeModel(feats, table.thresholds, calibration=chosen, learner=learner).fit(
                 table.columns(feats), table.Y, table.groups(by))
             sub, files = model.to_entry(f"easytrans-{be}-{kind.replace('_', '-')}")
             sub["uses_source_labels"] = kind == "labelled"
@@ -600,7 +696,10 @@ def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, c
 
 
 def save_easytrans(models: "EasyTransModels", directory) -> list:
-    """Write ``easytrans.json`` and the LightGBM texts into ``directory``; returns the paths."""
+    """Write ``easytrans.json`` and the LightGBM texts into ``directory``; returns the paths.
+
+    ``easytrans-*.txt`` files of an earlier training that this model set no longer has are
+    removed, so the directory holds exactly one model set."""
     from ..utils.io import atomic_write_text, json_safe
 
     directory = Path(directory)
@@ -609,6 +708,9 @@ def save_easytrans(models: "EasyTransModels", directory) -> list:
     for name, text in sorted(models.texts.items()):
         atomic_write_text(directory / name, text)
         paths.append(str(directory / name))
+    for old in sorted(directory.glob("easytrans-*.txt")):  # a previous training's levels that are gone now
+        if old.name not in models.texts:
+            old.unlink()
     atomic_write_text(directory / MANIFEST,
                       json.dumps(json_safe(models.manifest), sort_keys=True, indent=1, allow_nan=False) + "\n")
     paths.append(str(directory / MANIFEST))
