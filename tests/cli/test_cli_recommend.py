@@ -136,3 +136,21 @@ def test_ood_pair_warns_on_stderr(tmp_path):
     out = json.loads(r.stdout)
     assert out["in_distribution"] is False and out["nearest_distance"] > out["ood_threshold"]
     assert "warning: this pair is unlike the training store" in r.stderr
+
+
+def test_meta_evaluate_writes_the_page(small_store, tmp_path):
+    out = tmp_path / "docs" / "evaluation.md"
+    r = _runner().invoke(meta_group, ["evaluate", "--store", small_store, "--without-default", "--output", str(out),
+                                      "--quiet"])
+    assert r.exit_code == 0, r.stderr
+    page = out.read_text()
+    assert "## Goals of the MetaTrans issue" in page and "#### leave-one-base-out" in page
+    for fam in ("coil20", "usps_mnist", "office_caltech_surf", "concept_shift"):
+        assert f"| {fam} |" in page
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in page
+    else:
+        assert (tmp_path / "docs" / "figures" / "metatrans_regret.png").read_bytes()[:4] == b"\x89PNG"
+        assert "![regret per candidate](figures/metatrans_regret.png)" in page
