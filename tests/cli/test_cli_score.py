@@ -12,6 +12,38 @@ CONTRACT = ("score", "worth_transferring", "threshold", "k", "label_equivalent",
             "uses_source_labels", "n_source", "n_target", "n_features", "version")
 
 
+def synthetic_records(n=96, seed=0):
+    """Store-like records with the current feature schema: random meta-features, k-shot baselines
+    1..10 and outcomes whose best beats more k-shot values as the first meta-feature grows."""
+    from transferability.meta import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+
+    rng = np.random.RandomState(seed)
+    recs = []
+    for i in range(n):
+        feats = {f: float(abs(rng.randn()) * 10 + 1) for f in FEATURE_NAMES}
+        signal = feats[FEATURE_NAMES[0]] / 10.0
+        best = float(np.clip(0.3 + 0.25 * signal + 0.1 * rng.randn(), 0.05, 0.99))
+        outcomes = [{"method": m, "base_estimator": be, "seed": 0, "params": {}, "status": "ok",
+                     "target_accuracy": a, "runtime_s": 0.1}
+                    for be in ("1nn", "logreg") for m, a in (("no_adapt", best - 0.05), ("sa", best))]
+        kshot = [{"base_estimator": be, "k": k, "seed": 0, "n_draws": 5, "accuracy": a}
+                 for be in ("1nn", "logreg") for k, a in ((1, 0.35), (3, 0.45), (5, 0.5), (10, 0.6))]
+        recs.append({"key": f"k{i:03d}", "name": f"fam{i % 6}/pair{i}", "family": f"fam{i % 6}",
+                     "base": f"base{i % 3}", "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
+                     "outcomes": outcomes, "kshot": kshot})
+    return recs
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """A model directory trained on synthetic records of the current feature schema."""
+    from transferability.meta._easytrans import save_easytrans, train_easytrans
+
+    d = tmp_path_factory.mktemp("models")
+    save_easytrans(train_easytrans(synthetic_records(), includes_default=False, evaluate=False), d)
+    return str(d)
+
+
 def _runner():
     try:
         return CliRunner(mix_stderr=False)
@@ -35,9 +67,9 @@ def pair(tmp_path_factory):
     return d
 
 
-def _score(pair, *args, source="s.npz", target="t.npz"):
-    r = _runner().invoke(score_cmd, [str(pair / source), str(pair / target), *args])
-    return r
+def _score(pair, *args, source="s.npz", target="t.npz", models=None):
+    extra = [] if models is None or "--models" in args else ["--models", models]
+    return _runner().invoke(score_cmd, [str(pair / source), str(pair / target), *args, *extra])
 
 
 def _one_line_error(r, match):
@@ -49,8 +81,8 @@ def _one_line_error(r, match):
 
 
 @pytest.fixture(scope="module")
-def result(pair):
-    r = _score(pair, "--json")
+def result(pair, models):
+    r = _score(pair, "--json", models=models)
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
 
@@ -67,32 +99,32 @@ def test_json_contract(result):
     assert all(isinstance(v, float) for v in result["divergences"].values()) and "mmd" in result["divergences"]
 
 
-def test_score_ignores_target_labels(pair, result):
+def test_score_ignores_target_labels(pair, result, models):
     for target in ("t_labelled.npz", "t_permuted.npz"):
-        r = _score(pair, "--json", target=target)
+        r = _score(pair, "--json", target=target, models=models)
         assert r.exit_code == 0, r.stderr
         assert json.loads(r.stdout)["score"] == result["score"]
 
 
-def test_unlabelled_source_uses_the_label_free_model(pair, result):
-    r = _score(pair, "--json", source="s_unlabelled.npz")
+def test_unlabelled_source_uses_the_label_free_model(pair, result, models):
+    r = _score(pair, "--json", source="s_unlabelled.npz", models=models)
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["uses_source_labels"] is False and out["model"] == "label_free"
     assert out["divergences"] == result["divergences"]
 
 
-def test_fail_below_exit_codes(pair, result):
+def test_fail_below_exit_codes(pair, result, models):
     s = result["score"]
-    assert _score(pair, "--json", "--fail-below", repr(s)).exit_code == 0  # not below
-    assert _score(pair, "--json", "--fail-below", "0").exit_code == 0
-    r = _score(pair, "--json", "--fail-below", repr(min(1.0, s + 1e-9)))
+    assert _score(pair, "--json", "--fail-below", repr(s), models=models).exit_code == 0  # not below
+    assert _score(pair, "--json", "--fail-below", "0", models=models).exit_code == 0
+    r = _score(pair, "--json", "--fail-below", repr(min(1.0, s + 1e-9)), models=models)
     assert r.exit_code == 1
     assert json.loads(r.stdout)["score"] == s  # the JSON is still printed
 
 
-def test_readable_output(pair):
-    r = _score(pair)
+def test_readable_output(pair, models):
+    r = _score(pair, models=models)
     assert r.exit_code == 0, r.stderr
     assert "score P(k* >= 10)" in r.stdout and "label-equivalent" in r.stdout and "divergences:" in r.stdout
 
@@ -107,20 +139,20 @@ def test_readable_output(pair):
     (["--base-estimator", "svm"], "no EasyTransferability model for base estimator 'svm'"),
     (["--models", "/nonexistent/dir"], "no EasyTransferability models in /nonexistent/dir"),
 ])
-def test_bad_options_exit_2_one_line(pair, args, match):
-    _one_line_error(_score(pair, *args), match)
+def test_bad_options_exit_2_one_line(pair, models, args, match):
+    _one_line_error(_score(pair, *args, models=models), match)
 
 
-def test_bad_input_exit_2_one_line(pair):
-    _one_line_error(_score(pair, source="missing.npz"), "missing.npz")
-    r = _score(pair, target="t_other_d.npz")
+def test_bad_input_exit_2_one_line(pair, models):
+    _one_line_error(_score(pair, source="missing.npz", models=models), "missing.npz")
+    r = _score(pair, target="t_other_d.npz", models=models)
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("error: ")
 
 
-def test_a_model_of_another_feature_schema_is_refused(pair, tmp_path):
-    from transferability.meta._modelfiles import models_dir
+def test_a_model_of_another_feature_schema_is_refused(pair, models, tmp_path):
+    from pathlib import Path
 
-    for f in models_dir().glob("easytrans*"):
+    for f in Path(models).glob("easytrans*"):
         (tmp_path / f.name).write_text(f.read_text())
     man = json.loads((tmp_path / "easytrans.json").read_text())
     man["feature_schema"] = man["feature_schema"] + 1

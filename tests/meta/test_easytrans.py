@@ -17,6 +17,28 @@ from transferability.utils.validation import InputError
 LADDER = [1, 3, 5, 10]
 
 
+def synthetic_records(n=96, seed=0):
+    """Store-like records with the current feature schema: random meta-features, k-shot baselines
+    1..10 and outcomes whose best beats more k-shot values as the first meta-feature grows."""
+    from transferability.meta import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+
+    rng = np.random.RandomState(seed)
+    recs = []
+    for i in range(n):
+        feats = {f: float(abs(rng.randn()) * 10 + 1) for f in FEATURE_NAMES}
+        signal = feats[FEATURE_NAMES[0]] / 10.0
+        best = float(np.clip(0.3 + 0.25 * signal + 0.1 * rng.randn(), 0.05, 0.99))
+        outcomes = [{"method": m, "base_estimator": be, "seed": 0, "params": {}, "status": "ok",
+                     "target_accuracy": a, "runtime_s": 0.1}
+                    for be in ("1nn", "logreg") for m, a in (("no_adapt", best - 0.05), ("sa", best))]
+        kshot = [{"base_estimator": be, "k": k, "seed": 0, "n_draws": 5, "accuracy": a}
+                 for be in ("1nn", "logreg") for k, a in ((1, 0.35), (3, 0.45), (5, 0.5), (10, 0.6))]
+        recs.append({"key": f"k{i:03d}", "name": f"fam{i % 6}/pair{i}", "family": f"fam{i % 6}",
+                     "base": f"base{i % 3}", "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
+                     "outcomes": outcomes, "kshot": kshot})
+    return recs
+
+
 # -- labels ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("best, kshot, kstar, censored, y", [
     (0.9, {1: 0.5, 3: 0.6, 5: 0.7, 10: 0.8}, 10, False, [1, 1, 1, 1]),
@@ -223,9 +245,7 @@ def test_label_free_features_are_the_meta_features_that_read_no_source_label():
 
 
 # -- model files --------------------------------------------------------------------------------------
-def test_shipped_models_load_and_every_calibration_map_is_monotone():
-    models = load_easytrans()
-    assert models.base_estimators == ["1nn", "logreg"]
+def _assert_maps_monotone(models):
     for be, entry in models.manifest["models"].items():
         for kind in ("labelled", "label_free"):
             sub = entry[kind]
@@ -244,20 +264,21 @@ def test_shipped_models_load_and_every_calibration_map_is_monotone():
             assert np.all(np.diff(model.predict_proba(X), axis=1) <= 1e-12)
 
 
-@pytest.fixture(scope="module")
-def small_records():
-    from transferability.meta._table import load_records
-
-    recs = load_records()
-    keep = []
-    for fam, n in (("office_caltech_surf", 30), ("coil20", 10), ("usps_mnist", 10), ("covariate_shift", 20)):
-        keep += [r for r in recs if r["family"] == fam][:n]
-    return keep
+def test_every_calibration_map_of_a_trained_model_set_is_monotone(synthetic_models):
+    _assert_maps_monotone(synthetic_models)
 
 
-def test_training_is_deterministic_byte_identical_files(small_records, tmp_path):
-    a = train_easytrans(small_records, includes_default=False, evaluate=False)
-    b = train_easytrans(small_records, includes_default=False, evaluate=False)
+def test_shipped_models_load_and_every_calibration_map_is_monotone():
+    # fails when the shipped models were trained on another feature schema: retrain them
+    models = load_easytrans()
+    assert models.base_estimators == ["1nn", "logreg"]
+    _assert_maps_monotone(models)
+
+
+def test_training_is_deterministic_byte_identical_files(tmp_path):
+    recs = synthetic_records()
+    a = train_easytrans(recs, includes_default=False, evaluate=False)
+    b = train_easytrans(list(reversed(recs)), includes_default=False, evaluate=False)
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "easytrans-stale-k1.txt").write_text("an earlier training's level")
     (tmp_path / "a" / "metatrans-1nn.txt").write_text("not ours")
@@ -273,10 +294,8 @@ def test_training_is_deterministic_byte_identical_files(small_records, tmp_path)
 
 
 def test_a_model_of_another_feature_schema_is_refused(tmp_path):
-    from transferability.meta._modelfiles import models_dir
-
-    for f in models_dir().glob("easytrans*"):
-        (tmp_path / f.name).write_text(f.read_text())
+    save_easytrans(train_easytrans(synthetic_records(40), includes_default=False, evaluate=False), tmp_path)
+    load_easytrans(tmp_path)  # loads as written
     man = json.loads((tmp_path / "easytrans.json").read_text())
     man["feature_schema"] = -1
     (tmp_path / "easytrans.json").write_text(json.dumps(man))
@@ -297,33 +316,51 @@ def demo():
     return make_demo_pair(n_source=150, n_target=120, random_state=0)
 
 
-def test_assess_result_and_the_label_free_model(demo):
+@pytest.fixture(scope="module")
+def synthetic_models():
+    """Models trained on synthetic records of the current feature schema (independent of the store)."""
+    return train_easytrans(synthetic_records(), includes_default=False, evaluate=False)
+
+
+def test_synthetic_models_learn_the_signal(synthetic_models):
+    from transferability.meta import FEATURE_NAMES
+
+    model, _, entry = synthetic_models.model("1nn")
+    assert entry["thresholds"] == LADDER
+    lo = {f: 2.0 for f in FEATURE_NAMES}
+    hi = {**lo, FEATURE_NAMES[0]: 30.0}
+    p_lo = assess_from_features(lo, models=synthetic_models).score
+    p_hi = assess_from_features(hi, models=synthetic_models).score
+    assert p_hi > p_lo + 0.3
+
+
+def test_assess_result_and_the_label_free_model(demo, synthetic_models):
     src, tgt = demo
-    a = assess(src.X, src.y, tgt.X)
+    a = assess(src.X, src.y, tgt.X, models=synthetic_models)
     d = a.to_dict()
     assert d["uses_source_labels"] is True and d["k"] == 10 and d["threshold"] == 0.5
     assert d["worth_transferring"] == (d["score"] > 0.5)
     assert d["score"] == d["probabilities"]["10"]
     assert set(d["divergences"]) == {f[4:] for f in LABEL_FREE_FEATURES if f.startswith("div_")}
     assert (d["n_source"], d["n_target"], d["n_features"]) == (150, 120, src.X.shape[1])
-    free = assess(src.X, None, tgt.X)
+    free = assess(src.X, None, tgt.X, models=synthetic_models)
     assert free.uses_source_labels is False
     assert free.divergences == a.divergences
     # k maps onto the ladder: k = 7 asks k* >= 10
-    assert assess(src.X, src.y, tgt.X, k=7).score == a.score
+    assert assess(src.X, src.y, tgt.X, k=7, models=synthetic_models).score == a.score
     with pytest.raises(InputError, match="above what the models know"):
-        assess(src.X, src.y, tgt.X, k=20)
+        assess(src.X, src.y, tgt.X, k=20, models=synthetic_models)
     with pytest.raises(InputError, match="no EasyTransferability model for base estimator 'svm'"):
-        assess(src.X, src.y, tgt.X, base_estimator="svm")
+        assess(src.X, src.y, tgt.X, base_estimator="svm", models=synthetic_models)
 
 
-def test_assess_from_features_picks_the_model_by_what_is_present(demo):
+def test_assess_from_features_picks_the_model_by_what_is_present(demo, synthetic_models):
     src, tgt = demo
     feats = compute_meta_features(src.X, src.y, tgt.X)
-    assert assess_from_features(feats).uses_source_labels is True
+    assert assess_from_features(feats, models=synthetic_models).uses_source_labels is True
     free = {f: feats[f] for f in LABEL_FREE_FEATURES}
-    a = assess_from_features(free)
+    a = assess_from_features(free, models=synthetic_models)
     assert a.uses_source_labels is False
-    assert a.score == assess(src.X, None, tgt.X).score
+    assert a.score == assess(src.X, None, tgt.X, models=synthetic_models).score
     with pytest.raises(InputError, match="meta-features lack"):
-        assess_from_features({"div_mmd": 0.1}, uses_source_labels=False)
+        assess_from_features({"div_mmd": 0.1}, uses_source_labels=False, models=synthetic_models)

@@ -67,17 +67,29 @@ MIN_MINORITY = 3
 INTERVAL_LEVELS = (0.1, 0.9)  # k* interval: the 10 % and 90 % quantiles of the predicted k* distribution
 OOD_PERCENTILE = 99.0
 
-# Meta-features that read no source label (see transferability.meta._features): the
-# divergences (two feature matrices only), sizes, dimension, intrinsic dimensions, sparsity.
-# n_classes, source_imbalance and the pseudo-label group read the source labels.
-LABEL_FREE_FEATURES = (
+# Meta-features that read no source label. transferability.meta._features names them itself
+# (LABEL_FREE_FEATURES / LABEL_FEATURES) from feature schema 3 on; for schema 2 they are: the
+# divergences (two feature matrices only), sizes, dimension, intrinsic dimensions, sparsity,
+# while n_classes, source_imbalance and the pseudo-label group read the source labels.
+_SCHEMA2_LABEL_FREE = (
     "div_mmd", "div_linear_mmd", "div_rbf_mmd", "div_coral", "div_frechet", "div_grassmann",
     "div_proxy_a_distance", "div_h_divergence", "div_knn_overlap",
     "n_source", "n_target", "log_size_ratio", "n_features",
     "source_intrinsic_dim", "target_intrinsic_dim", "source_sparsity", "target_sparsity",
 )
-LABEL_FEATURES = ("n_classes", "source_imbalance", "source_cv_accuracy", "target_pred_entropy",
+_SCHEMA2_LABEL = ("n_classes", "source_imbalance", "source_cv_accuracy", "target_pred_entropy",
                   "predicted_label_shift", "class_conditional_mmd", "pseudo_label_agreement", "target_max_prob")
+
+
+def _feature_sets():
+    from . import _features
+
+    if hasattr(_features, "LABEL_FREE_FEATURES"):
+        return tuple(_features.LABEL_FREE_FEATURES), tuple(_features.LABEL_FEATURES), True
+    return _SCHEMA2_LABEL_FREE, _SCHEMA2_LABEL, False
+
+
+LABEL_FREE_FEATURES, LABEL_FEATURES, _NATIVE_LABEL_FREE = _feature_sets()
 
 LGBM_PARAMS = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 10,
@@ -649,7 +661,7 @@ def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, c
     from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
     from ._modelfiles import shipped_records_hash
 
-    records = list(records)
+    records = sorted(records, key=lambda r: r["key"])  # the same records in any order train the same files
     tables = build_label_tables(records)
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "feature_schema": FEATURE_SCHEMA_VERSION,
@@ -882,10 +894,16 @@ def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", u
         n_features=int(sizes[2]), meta_features={f: float(features[f]) for f in features if features[f] is not None})
 
 
-def label_free_features(X_source, X_target, *, random_state=0) -> dict:
+def label_free_features(X_source, X_target, *, random_state=0, **raw) -> dict:
     """The meta-features of :data:`LABEL_FREE_FEATURES`, equal to what
     :func:`~transferability.meta.compute_meta_features` gives for them (same subsamples, same
-    seeds), computed without source labels."""
+    seeds), computed without source labels. ``raw`` (``X_source_raw``, ``X_target_raw``) is
+    passed on where the feature schema takes the domains before preprocessing."""
+    if _NATIVE_LABEL_FREE:
+        from ._features import compute_meta_features
+
+        return compute_meta_features(X_source, None, X_target, random_state=random_state, **raw)
+
     from sklearn.utils import check_random_state
 
     from ..divergence import compute_divergences
@@ -941,6 +959,8 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
     >>> 0.0 <= a.score <= 1.0 and a.uses_source_labels
     True
     """
+    import inspect
+
     from transferability.datasets import preprocess_pair
 
     from ._features import compute_meta_features
@@ -949,10 +969,13 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
     models, _, _, _ = _check_k_and_models(k, base_estimator, uses, models)  # fail before the meta-features
     Xs, Xt = check_pair(X_source, X_target)
     ys = check_labels(y_source, Xs.shape[0], name="source labels") if uses else None
+    raw = {}
+    if preprocess != "none" and "X_source_raw" in inspect.signature(compute_meta_features).parameters:
+        raw = {"X_source_raw": Xs, "X_target_raw": Xt}  # the schema reads the shift preprocessing hides
     Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
     if uses:
-        features = compute_meta_features(Xs, ys, Xt, random_state=random_state)
+        features = compute_meta_features(Xs, ys, Xt, random_state=random_state, **raw)
     else:
-        features = label_free_features(Xs, Xt, random_state=random_state)
+        features = label_free_features(Xs, Xt, random_state=random_state, **raw)
     return assess_from_features(features, k=k, base_estimator=base_estimator, uses_source_labels=uses,
                                 models=models, sizes=(Xs.shape[0], Xt.shape[0], Xs.shape[1]), preprocess=preprocess)
