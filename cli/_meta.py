@@ -63,13 +63,23 @@ def train_cmd(store_path, output, without_default, as_json, quiet):
 @click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
 @click.option("--output", default="docs/evaluation.md", show_default=True, help="Page to write.")
 @click.option("--figures", default=None, help="Directory of the PNG figures (default: figures/ beside the page).")
+@click.option("--posthoc-data", "posthoc_data", default=None,
+              help="Benchmark data directory: also run every method on the real tasks and select post hoc "
+                   "(minutes).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
-def evaluate_cmd(store_path, without_default, output, figures, quiet):
+def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, quiet):
     """Group-held-out evaluation of every candidate; writes the evaluation page and its figures."""
+    import os
+
     from transferability.meta._evaluation_page import write_evaluation
 
     records = _records(store_path, without_default)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
-    written = write_evaluation(records, output, figures_dir=figures, progress=progress)
+    if posthoc_data is not None and not os.path.isdir(posthoc_data):
+        from transferability.utils.validation import InputError
+
+        raise InputError(f"--posthoc-data: not a directory: {posthoc_data}")
+    written = write_evaluation(records, output, figures_dir=figures, progress=progress,
+                               posthoc_data_dir=posthoc_data)
     click.echo(f"wrote {', '.join(written)}")

@@ -121,6 +121,9 @@ def test_meta_train_errors(tmp_path):
     assert r.exit_code == 2 and "--without-default needs --store" in r.stderr
     r = _runner().invoke(meta_group, ["train", "--store", str(tmp_path / "none.sqlite"), "--output", str(tmp_path)])
     assert r.exit_code == 2 and "store not found" in r.stderr
+    r = _runner().invoke(meta_group, ["evaluate", "--posthoc-data", str(tmp_path / "nodata"),
+                                      "--output", str(tmp_path / "e.md")])
+    assert r.exit_code == 2 and "--posthoc-data: not a directory" in r.stderr
 
 
 def test_ood_pair_warns_on_stderr(tmp_path):

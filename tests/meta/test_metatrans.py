@@ -307,3 +307,27 @@ def test_fixed_candidate_always_recommends_the_default_and_says_fallback(small_m
     picks = [recommend_from_features(r["meta_features"], base_estimator="logreg", models=d) for r in small_records]
     assert all(p.fallback is False for p in picks)
     assert all(p.best == max(p.ranking, key=lambda q: q.predicted_effect).method for p in picks)
+
+
+def test_posthoc_selection_scores_by_hand():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from transferability.meta._build import materialize
+    from transferability.meta._posthoc import posthoc_selection
+    from transferability.methods import get_method
+
+    spec = {"name": "label_shift/wine/level-0.4/seed-0", "family": "label_shift", "preprocess": "none",
+            "generator": {"kind": "label_shift", "base": "wine", "level": 0.4, "seed": 0}}
+    methods = ["no_adapt", "coral", "tca"]
+    r = posthoc_selection([spec], methods)
+    Xs, ys, Xt, yt, *_ = materialize(spec)
+    preds = [get_method(m, base_estimator="1nn", random_state=0).fit_domains(Xs, ys, Xt).predict(Xt) for m in methods]
+    assert_allclose(r["accuracy"][0], [np.mean(p == yt) for p in preds])
+    rev = KNeighborsClassifier(n_neighbors=1).fit(Xt, preds[0]).predict(Xs)
+    assert_allclose(r["scores"]["circular_validation"][0, 0], np.mean(rev == ys))
+    P = np.array(preds)
+    for j in range(3):  # agreement with the majority vote is at least the share where all three agree
+        assert r["scores"]["ensemble_agreement"][0, j] >= np.mean((P[0] == P[1]) & (P[1] == P[2])) - 1e-12
+    for s, v in r["scores"].items():
+        assert r["picks"][s][0] == np.argmax(v[0])
+    assert r["run_all_s"][0] > 0 and r["features_s"][0] > 0
