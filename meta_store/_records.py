@@ -16,10 +16,10 @@ import math
 import os
 
 from transferability.utils.identity import pair_key
-from transferability.utils.io import atomic_write_bytes, atomic_write_text
+from transferability.utils.io import atomic_write_bytes, atomic_write_text, check_regular_file
 from transferability.utils.validation import InputError
 
-from ._store import MetaStore, StoreError, _exists_as_file
+from ._store import MetaStore, StoreError
 
 __all__ = ["iter_records", "export_records", "import_records", "read_records", "validate_records", "comparable"]
 
@@ -109,8 +109,7 @@ def read_records(path):
     """Yield the records of a .jsonl or .parquet export (each a dict; anything else is refused
     with its line or row)."""
     path = os.fspath(path)
-    if not _exists_as_file(path, error=InputError, noun="a record file"):
-        raise InputError(f"file not found: {path}")
+    check_regular_file(path, "record file")  # never opens it: a FIFO would block
     fmt = _fmt(path)
     if fmt == "jsonl":
         with open(path) as fh:

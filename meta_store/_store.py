@@ -25,7 +25,6 @@ import datetime
 import json
 import os
 import sqlite3
-import stat
 import tempfile
 from contextlib import contextmanager
 
@@ -33,6 +32,7 @@ import numpy as np
 
 from transferability._version import __version__
 from transferability.utils.identity import canonical_params, pair_key
+from transferability.utils.io import check_regular_file
 from transferability.utils.validation import InputError
 
 from ._schema import ADDED_COLUMNS, READ_ONLY_KEY, SCHEMA, SCHEMA_VERSION
@@ -48,24 +48,6 @@ class StoreError(InputError):
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _exists_as_file(path: str, *, error=None, noun="a meta store") -> bool:
-    """``False`` when nothing is at ``path``; ``True`` for a regular file; ``error`` (default
-    :class:`StoreError`) for anything else (a directory, a FIFO, a device), which is never
-    opened, so nothing blocks."""
-    error = error or StoreError
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise error(f"cannot use {path} as {noun} ({exc.strerror})") from None
-    if stat.S_ISDIR(mode):
-        raise error(f"{path} is a directory, not {noun}")
-    if not stat.S_ISREG(mode):
-        raise error(f"{path} is not a regular file; {noun} is a file")
-    return True
 
 
 def _ro_uri(path: str) -> str:
@@ -187,7 +169,7 @@ class MetaStore:
         self.path = os.fspath(path)
         self.readonly = readonly
         self._con = None
-        if _exists_as_file(self.path):
+        if check_regular_file(self.path, "meta store", error=StoreError, missing_ok=True):
             info = _check_existing(self.path)
             if not readonly:
                 if info["read_only"]:

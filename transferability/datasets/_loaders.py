@@ -20,11 +20,11 @@ table's feature column names are kept in ``Domain.meta["feature_names"]``, so th
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..utils.io import check_regular_file
 from ..utils.validation import InputError, check_domain, check_labels
 
 __all__ = ["Domain", "load_domain", "SUPPORTED_SUFFIXES"]
@@ -115,17 +115,7 @@ def load_domain(spec, *, label_column: str | None = "label", require_label_colum
         empty domain, labels whose length differs from ``X``, unknown ``.mat`` layout.
     """
     path, key = _split_spec(spec)
-    try:
-        mode = os.stat(path).st_mode  # follows symlinks; never opens the file
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(mode):
-        raise InputError(f"{name}: {path} is a directory, not a data file")
-    if not stat.S_ISREG(mode):
-        # a FIFO, socket or device would block or stream forever: only regular files are read
-        raise InputError(f"{name}: {path} is not a regular file ({_file_kind(mode)})")
+    check_regular_file(path, "data file", name=name)  # never opens it: a FIFO would block
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(
@@ -157,14 +147,6 @@ def load_domain(spec, *, label_column: str | None = "label", require_label_colum
         y = check_labels(y, X.shape[0], name=f"{name} labels")
     meta["format"] = suffix[1:]
     return Domain(X=X, y=y, source=os.fspath(spec), meta=meta)
-
-
-def _file_kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return kind
-    return "not a plain file"
 
 
 def _read_npz(path, name):

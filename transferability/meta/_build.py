@@ -43,7 +43,7 @@ from transferability._version import __version__
 from transferability.meta_store import MetaStore, canonical_params, fingerprint, pair_key
 from transferability.methods._evaluate import DEFAULT_KSHOT
 from transferability.utils.identity import preprocess_key
-from transferability.utils.io import one_line
+from transferability.utils.io import check_regular_file, one_line
 from transferability.utils.validation import InputError
 
 __all__ = ["BuildConfig", "DEFAULT_BASE_ESTIMATORS", "materialize", "draw", "pair_identity", "plan", "run_pair",
@@ -254,10 +254,7 @@ def _check_spec(spec, i):
 def load_spec_file(path) -> list:
     """Read a user's pair list: JSON (a list, or ``{"pairs": [...]}``) or TOML (``[[pairs]]`` tables)."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"spec file not found: {path}")
-    if not os.path.isfile(path):
-        raise InputError(f"spec file {path} is not a regular file")
+    check_regular_file(path, "spec file")  # never opens it: a FIFO would block
     try:
         if path.lower().endswith(".toml"):
             import tomllib

@@ -1,15 +1,19 @@
 """Small I/O helpers shared by the library, the store and the command line: one-line error
-text, JSON coercion of numpy values, and atomic file writes."""
+text, JSON coercion of numpy values, atomic file writes, and the check that a path to be read
+is a regular file."""
 
 from __future__ import annotations
 
 import math
 import os
+import stat
 import tempfile
 
 import numpy as np
 
-__all__ = ["one_line", "json_default", "json_safe", "atomic_write_text", "atomic_write_bytes"]
+from .validation import InputError
+
+__all__ = ["one_line", "json_default", "json_safe", "atomic_write_text", "atomic_write_bytes", "check_regular_file"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -73,3 +77,55 @@ def atomic_write_bytes(path, data: bytes) -> None:
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:
     """:func:`atomic_write_bytes` for text."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def check_regular_file(path, what="data file", *, name=None, error=None, missing_ok=False) -> bool:
+    """Check, without opening it, that ``path`` is a regular file (a link is followed), so that
+    nothing reads a FIFO, socket or device (which would block or stream forever) or a directory.
+
+    Parameters
+    ----------
+    path : str or path-like
+    what : str, default="data file"
+        What the file should be, for the messages ("meta store", "record file", "spec file").
+    name : str or None, default=None
+        Prefix of the messages (``"source"`` gives ``"source: ..."``).
+    error : type, default=InputError
+        The exception raised (a subclass of :class:`~transferability.utils.validation.InputError`,
+        e.g. the store's ``StoreError``).
+    missing_ok : bool, default=False
+        Return ``False`` when nothing is at ``path`` instead of raising.
+
+    Returns
+    -------
+    bool
+        ``True`` for a regular file; ``False`` when ``path`` does not exist and ``missing_ok``.
+
+    Raises
+    ------
+    error
+        One line: ``WHAT not found: PATH``, ``cannot read PATH (reason)``, ``PATH is a
+        directory, not a WHAT`` or ``PATH is not a regular file (a FIFO)`` (socket, device).
+    """
+    error = error or InputError
+    path = os.fspath(path)
+    pre = f"{name}: " if name else ""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if missing_ok:
+            return False
+        raise error(f"{pre}{what} not found: {path}") from None
+    except OSError as exc:
+        raise error(f"{pre}cannot read {path} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise error(f"{pre}{path} is a directory, not {article} {what}")
+    if not stat.S_ISREG(mode):
+        kind = next((k for test, k in _KINDS if test(mode)), "not a plain file")
+        raise error(f"{pre}{path} is not a regular file ({kind})")
+    return True
