@@ -340,10 +340,12 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None) -> 
            "k-shot baseline the best outcome over the method library (no_adapt included) reaches; 0 when it "
            "reaches none; the ladder's top means \"at least top\". The score is P(k\\* ≥ k) for the user's "
            "labelling budget k (default 10; above 0.5: worth transferring). One calibrated classifier per "
-           "ladder threshold (LightGBM or L2 logistic regression, whichever has the lower leave-one-group-out "
-           "Brier score within the training groups), sigmoid maps fitted on those out-of-fold scores, "
-           "probabilities made monotone across thresholds. Every figure below is on held-out groups; the "
-           "rows under the shipped one are variants shown for information, not used to choose it.", ""]
+           "ladder threshold (LightGBM, L2 logistic regression on signed-log meta-features, or per threshold "
+           "whichever of the two has the lower leave-one-group-out Brier score within the training groups), "
+           "sigmoid maps fitted on leave-one-group-out scores within the training groups, probabilities made "
+           "monotone across thresholds. Every figure below is on held-out groups. Which of the three learners "
+           "ships is chosen by the leave-one-base-out Brier skill score at k = 10 (marked **shipped**); the "
+           "isotonic row is shown for information only.", ""]
     for be, table in tables.items():
         k = _k_of(table)
         counts = ", ".join(f"k\\*={int(v)}: {int(np.sum(table.kstar == v))}" for v in [0] + table.thresholds)
