@@ -364,3 +364,50 @@ def test_assess_from_features_picks_the_model_by_what_is_present(demo, synthetic
     assert a.score == assess(src.X, None, tgt.X, models=synthetic_models).score
     with pytest.raises(InputError, match="meta-features lack"):
         assess_from_features({"div_mmd": 0.1}, uses_source_labels=False, models=synthetic_models)
+
+
+# -- evaluation -----------------------------------------------------------------------------------------
+def test_threshold_metrics_within_group_auc_brier_skill_and_reliability():
+    from transferability.meta._easytrans_eval import threshold_metrics
+
+    y = np.array([1, 0, 1, 0, 1, 1, np.nan, 1.0])
+    p = np.array([0.9, 0.1, 0.4, 0.6, 0.8, 0.7, 0.5, 0.75])
+    g = np.array(["a", "a", "b", "b", "c", "c", "c", "c"])
+    base = np.full(8, 0.5)
+    m = threshold_metrics(y, p, base, g)
+    assert m["n"] == 7  # the unknown label is left out
+    # group a: perfect (1.0), group b: inverted (0.0), group c: one class only -> not counted
+    assert m["n_auc_groups"] == 2 and m["auc_within"] == 0.5
+    known = ~np.isnan(y)
+    brier = np.mean((p[known] - y[known]) ** 2)
+    assert_allclose(m["brier"], brier)
+    assert_allclose(m["bss"], 1 - brier / 0.25)
+    assert_allclose(m["accuracy"], 5 / 7)
+    assert sum(r["n"] for r in m["reliability"]) == 7
+    assert_allclose(m["max_gap"], max(abs(r["mean_predicted"] - r["observed"]) for r in m["reliability"]))
+
+
+def test_choose_learners_takes_the_best_base_protocol_brier_skill_and_keeps_the_earlier_on_ties():
+    from transferability.meta._easytrans_eval import choose_learners
+
+    def entry(bss):
+        return {"thresholds": {10: {"bss": bss}}}
+
+    summary = {"family": {c: entry(0.9) for c in ("labelled_auto", "labelled_lgbm", "labelled_logistic")},
+               "base": {"labelled_auto": entry(0.1), "labelled_lgbm": entry(0.3), "labelled_logistic": entry(0.3),
+                        "label_free_auto": entry(float("nan")), "label_free_lgbm": entry(-0.2)}}
+    ch = choose_learners(summary, 10)
+    assert ch["protocol"] == "base"
+    assert ch["labelled"] == "labelled_lgbm" and ch["labelled_learner"] == "lgbm"
+    assert ch["label_free"] == "label_free_lgbm"  # NaN never wins
+
+
+def test_evaluation_section_on_synthetic_records(tmp_path):
+    from transferability.meta._easytrans_eval import easytrans_section
+
+    text = easytrans_section(synthetic_records(60), tmp_path / "figures",
+                             learners=("labelled_lgbm", "labelled_logistic", "label_free_logistic"))
+    assert "### Base estimator `1nn`" in text and "#### leave-one-base-out, k = 10" in text
+    assert "— shipped**" in text and "Brier skill score ≥ 0.2" in text
+    assert "![reliability, 1nn](figures/easytrans-reliability-1nn.png)" in text
+    assert (tmp_path / "figures" / "easytrans-reliability-1nn.png").stat().st_size > 0

@@ -320,7 +320,7 @@ def _goal_lines(results, k):
     return lines
 
 
-def easytrans_section(records, figures_dir, *, progress=None, page_dir=None) -> str:
+def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, learners=None) -> str:
     """The EasyTransferability section (markdown) of the evaluation page; writes its PNG figures.
 
     Parameters
@@ -330,6 +330,8 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None) -> 
     figures_dir : str or path
         Where the figures go (created); the section links them relative to ``page_dir``
         (default: the parent of ``figures_dir``, i.e. the page sits beside ``figures/``).
+    learners : list of str, default=None
+        Keys of :data:`LEARNERS` to evaluate (default: all).
     """
     figures_dir = os.fspath(figures_dir)
     os.makedirs(figures_dir, exist_ok=True)
@@ -353,7 +355,7 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None) -> 
                 f"{table.n_pairs} pairs, ladder {table.thresholds} (top {table.thresholds[-1]} means ≥ "
                 f"{table.thresholds[-1]}); {counts}; {int(table.censored.sum())} censored (a k-shot value "
                 f"unknown above k\\*). Positive rate of k\\* ≥ {k}: {_pct(float(np.nanmean(table.Y[:, table.thresholds.index(k)])))}.", ""]
-        results = evaluate_table(table, progress=progress)
+        results = evaluate_table(table, learners=learners, progress=progress)
         name = f"easytrans-reliability-{be}.png"
         _figure_reliability(results, table, os.path.join(figures_dir, name))
         rel = os.path.relpath(os.path.join(figures_dir, name), page_dir).replace(os.sep, "/")
