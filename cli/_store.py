@@ -81,11 +81,14 @@ def stats_cmd(store_path, as_json):
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address (with --backend dask).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N pairs of the list (smoke tests).")
 @click.option("--export", "export_path", default=None, help="Afterwards, export the store's records to this .jsonl/.parquet.")
+@click.option("--refresh-features", is_flag=True,
+              help="Recompute the meta-features of the list's pairs that the store holds with another feature "
+                   "schema (their outcomes are kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON.")
 @quiet_option()
 @handle_errors
 def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators, kshot, seed, n_jobs, backend,
-              scheduler, limit, export_path, as_json, quiet):
+              scheduler, limit, export_path, refresh_features, as_json, quiet):
     """Run the method library on a list of pairs and record everything (resumable)."""
     import os
 
@@ -109,21 +112,30 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
         specs = specs[:limit]
     with open_store(store_path) as st:
         summary = build(st, specs, cfg, data_dir=data_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                        progress=progress_wanted(quiet))
+                        progress=progress_wanted(quiet), refresh_features=refresh_features)
         summary["store"] = st.path
         if export_path:
             summary["exported"] = export_records(st, export_path)
     if as_json:
         echo_json(summary)
     else:
+        refreshed = (f"; meta-features of {summary['pairs_refreshed']} pairs recomputed"
+                     if refresh_features else "")
         click.echo(f"{summary['pairs_with_work']} of {summary['pairs_in_spec']} pairs had work; "
-                   f"{summary['outcomes_added']} outcomes added in {summary['seconds']:.1f} s -> {summary['store']}")
+                   f"{summary['outcomes_added']} outcomes added{refreshed} in {summary['seconds']:.1f} s "
+                   f"-> {summary['store']}")
         for f in summary["pairs_failed"]:
             click.echo(f"  failed pair {f['name']}: {f['error']}", err=True)
-    if summary["pairs_other_feature_schema"]:
-        click.echo(f"note: {summary['pairs_other_feature_schema']} pairs in the store keep meta-features of "
-                   f"another feature schema than this build's ({summary['feature_schema']}); "
-                   "see `store stats`", err=True)
+    other, orphans = summary["pairs_other_feature_schema"], summary["pairs_not_refreshed"]
+    if other:
+        hint = "" if refresh_features or other == orphans else (
+            f"; --refresh-features recomputes the {other - orphans} of them this list produces")
+        click.echo(f"note: {other} pairs in the store keep meta-features of another feature schema than this "
+                   f"build's ({summary['feature_schema']}){hint}; see `store stats`", err=True)
+    if orphans:
+        names = ", ".join(summary["pairs_not_refreshed_names"][:5]) + (", ..." if orphans > 5 else "")
+        click.echo(f"note: {orphans} pairs of another feature schema come from no pair of this list and cannot "
+                   f"be refreshed by it (e.g. recorded with `evaluate --record`): {names}", err=True)
 
 
 @store_group.command("export")

@@ -296,6 +296,17 @@ class MetaStore:
             self._insert_kshot(con, row[0], kshot)
         return added
 
+    def update_meta_features(self, pair_key, meta_features, feature_schema) -> None:
+        """Replace the meta-features of the recorded pair ``pair_key`` and their feature-schema
+        version, in one transaction (``store build --refresh-features``). Its outcomes, k-shot
+        baselines, datasets and identity are untouched."""
+        with self.transaction() as con:
+            cur = con.execute("UPDATE pairs SET meta_features=?, feature_schema=? WHERE key=?",
+                              (json.dumps(meta_features, sort_keys=True, allow_nan=True), int(feature_schema),
+                               pair_key))
+            if cur.rowcount != 1:
+                raise StoreError(f"{self.path} has no pair {str(pair_key)[:12]}... to update the meta-features of")
+
     def mark_read_only(self, reason: str) -> None:
         """Mark the store read-only for every process that opens it later (``reason`` says what
         it is, e.g. "the shipped default store"); opening it for writing then raises."""

@@ -27,6 +27,16 @@ The **unit of work** is one pair: compute its meta-features if the store lacks t
 calling process is the one writer and records each finished pair in one transaction. A build
 that is killed and started again skips every pair already complete and redoes only what is
 missing. Local worker processes exit when the build process dies (a parent watchdog).
+
+A pair recorded with meta-features of another feature schema than
+:data:`~transferability.meta.FEATURE_SCHEMA_VERSION` keeps them, unless the build is asked to
+**refresh** them (``refresh_features=True``, ``store build --refresh-features``): its spec is
+materialised again, the meta-features are recomputed and replace the old ones in one
+transaction (:meth:`~transferability.meta_store.MetaStore.update_meta_features`); its outcomes
+and k-shot baselines stay as they are. A refresh is work like any other (the same local or Dask
+workers, resumable: a refreshed pair is of the current schema, so a resumed build skips it).
+Pairs that no spec of the build produces (e.g. recorded by ``evaluate --record``) cannot be
+refreshed by it; the summary counts them.
 """
 
 from __future__ import annotations
@@ -284,34 +294,46 @@ def load_spec_file(path) -> list:
 
 
 # -- the grid ------------------------------------------------------------------------------------
-def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None):
+def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None, *, refresh_features=False):
     """For each spec, what is missing in ``store``: ``[(spec, todo)]`` with ``todo`` =
-    ``{"features": bool, "outcomes": [(method, base_estimator)], "kshot": [(base, k)]}``;
+    ``{"features": bool, "refresh": bool, "outcomes": [(method, base_estimator)], "kshot":
+    [(base, k)]}`` (``features``: the pair is not in the store; ``refresh``: it is, with
+    meta-features of another feature schema, and ``refresh_features`` asks to recompute them);
     pairs with nothing missing are left out. Returns ``(work, failed)``: a spec that cannot be
     made (missing file, bad parameters) is listed in ``failed`` with its reason, not fatal.
     Only the raw domains are drawn (:func:`pair_identity`)."""
+    work, failed, _ = _plan(store, specs, config, data_dir, refresh_features)
+    return work, failed
+
+
+def _plan(store, specs, config, data_dir, refresh_features):
+    """:func:`plan`, and the set of pair keys the specs produce."""
+    from transferability.meta import FEATURE_SCHEMA_VERSION
+
     done = store.done_keys()
-    have_pairs = store.pair_keys()
+    schema_of = {r[1]: r[7] for r in store.pair_rows()}
     have_kshot = store.kshot_keys(config["seed"])
     params = {m: canonical_params(effective_params(m, config["method_params"].get(m, {})))
               for m in config["methods"]}
-    work, failed = [], []
+    work, failed, keys = [], [], set()
     for spec in specs:
         try:
             key = pair_identity(spec, data_dir)
         except Exception as exc:  # noqa: BLE001 - one bad spec must not stop the build
             failed.append({"name": spec.get("name", "?"), "error": one_line(exc)})
             continue
+        keys.add(key)
         todo = {
-            "features": key not in have_pairs,
+            "features": key not in schema_of,
+            "refresh": bool(refresh_features) and key in schema_of and schema_of[key] != FEATURE_SCHEMA_VERSION,
             "outcomes": [(m, b) for m in config["methods"] for b in config["base_estimators"]
                          if (key, m, params[m], b, config["seed"]) not in done],
             "kshot": [(b, k) for b in config["base_estimators"] for k in config["kshot"]
                       if (key, b, k) not in have_kshot],
         }
-        if todo["features"] or todo["outcomes"] or todo["kshot"]:
+        if todo["features"] or todo["refresh"] or todo["outcomes"] or todo["kshot"]:
             work.append((spec, todo))
-    return work, failed
+    return work, failed, keys
 
 
 def _outcome_rows(report, seed, base_estimator=None):
@@ -336,7 +358,8 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
     with threadpool_limits(limits=1 if config.get("single_thread", True) else None):
         Xs, ys, Xt, yt, prov_s, prov_t = materialize(spec, data_dir)
         seed = config["seed"]
-        feats = compute_meta_features(Xs, ys, Xt, random_state=seed) if todo["features"] else None
+        want_features = todo["features"] or todo.get("refresh", False)
+        feats = compute_meta_features(Xs, ys, Xt, random_state=seed) if want_features else None
         outcomes = []
         by_base: dict = {}
         for m, b in todo["outcomes"]:
@@ -353,6 +376,7 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
         "name": spec["name"], "family": spec["family"], "preprocess": _spec_preprocess_key(spec),
         "task": spec.get("task"), "base": spec.get("base"),
         "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
+        "refresh": bool(todo.get("refresh", False)),
         "source": {"fingerprint": prov_s.pop("fingerprint"), "shape": prov_s.pop("shape"), "y": ys,
                    "provenance": prov_s},
         "target": {"fingerprint": prov_t.pop("fingerprint"), "shape": prov_t.pop("shape"), "provenance": prov_t},
@@ -361,9 +385,12 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
 
 
 def _record(store: MetaStore, rec: dict) -> int:
-    if rec["meta_features"] is None:  # the pair exists: add to it
+    if rec["meta_features"] is None or rec.get("refresh"):  # the pair exists: add to it
         key = pair_key(rec["source"]["fingerprint"], rec["target"]["fingerprint"], rec["preprocess"])
-        return store.insert_outcomes(key, rec["outcomes"], rec["kshot"])
+        added = store.insert_outcomes(key, rec["outcomes"], rec["kshot"]) if rec["outcomes"] or rec["kshot"] else 0
+        if rec.get("refresh"):  # its own transaction: killed before it, a resumed build redoes only this
+            store.update_meta_features(key, rec["meta_features"], rec["feature_schema"])
+        return added
     _, added = store.record_pair(name=rec["name"], family=rec["family"], preprocess=rec["preprocess"],
                                  source=rec["source"], target=rec["target"], meta_features=rec["meta_features"],
                                  feature_schema=rec["feature_schema"], outcomes=rec["outcomes"], kshot=rec["kshot"],
@@ -383,7 +410,7 @@ def check_run_settings(n_jobs, backend, scheduler):
 
 
 def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs=1, backend="local",
-          scheduler=None, progress=True) -> dict:
+          scheduler=None, progress=True, refresh_features=False) -> dict:
     """Run every missing unit of the grid and record it; returns a summary dict.
 
     Parameters
@@ -401,14 +428,32 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
         Dask: the ``dask.distributed`` scheduler address (``tcp://host:8786``); required for dask.
     progress : bool
         A progress bar with ETA on stderr.
+    refresh_features : bool, default=False
+        Recompute the meta-features of the pairs the specs produce that the store holds with
+        another feature schema than :data:`~transferability.meta.FEATURE_SCHEMA_VERSION`
+        (their outcomes and k-shot baselines are kept). Without it they keep their old
+        meta-features.
+
+    Returns
+    -------
+    dict
+        ``pairs_in_spec``, ``pairs_with_work``, ``outcomes_added``, ``pairs_failed`` (name, error),
+        ``backend``, ``seconds``, ``feature_schema`` (this build's), ``refresh_features``,
+        ``pairs_refreshed`` (meta-features recomputed), ``pairs_not_refreshed`` and
+        ``pairs_not_refreshed_names`` (pairs of another feature schema that no spec of this build
+        produces, which it cannot refresh, e.g. pairs recorded by ``evaluate --record``), and
+        ``pairs_other_feature_schema`` (pairs of another feature schema left after the build).
     """
     from transferability.meta import FEATURE_SCHEMA_VERSION
 
     check_run_settings(n_jobs, backend, scheduler)
     t0 = time.perf_counter()
-    work, failed = plan(store, specs, config, data_dir)
+    work, failed, keys = _plan(store, specs, config, data_dir, refresh_features)
+    orphans = sorted((r[4], r[1]) for r in store.pair_rows() if r[7] != FEATURE_SCHEMA_VERSION and r[1] not in keys)
     summary = {"pairs_in_spec": len(specs), "pairs_with_work": len(work), "outcomes_added": 0,
-               "pairs_failed": list(failed), "backend": backend}
+               "pairs_failed": list(failed), "backend": backend, "refresh_features": bool(refresh_features),
+               "pairs_refreshed": 0, "pairs_not_refreshed": len(orphans),
+               "pairs_not_refreshed_names": [name for name, _ in orphans]}
     bar = None
     if progress and work:
         from tqdm.auto import tqdm
@@ -421,6 +466,7 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
                 summary["pairs_failed"].append({"name": spec["name"], "error": err})
             else:
                 summary["outcomes_added"] += _record(store, rec)
+                summary["pairs_refreshed"] += int(rec.get("refresh", False))
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(spec["name"][-40:])
@@ -434,8 +480,9 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
         if bar is not None:
             bar.close()
     summary["seconds"] = round(time.perf_counter() - t0, 3)
-    # pairs recorded earlier keep the meta-features they were computed with (a resumed build only
-    # adds outcomes to them): say how many are of another feature schema than this build's
+    # without refresh_features, pairs recorded earlier keep the meta-features they were computed
+    # with (a resumed build only adds outcomes to them): say how many are of another feature
+    # schema than this build's
     summary["feature_schema"] = FEATURE_SCHEMA_VERSION
     summary["pairs_other_feature_schema"] = store.count_other_feature_schema(FEATURE_SCHEMA_VERSION)
     return summary
