@@ -17,10 +17,14 @@ import sys
 import click
 
 LABEL_COLUMN_HELP = "Label column of .csv/.parquet inputs (default: 'label'; unlabelled if absent)."
-PREPROCESS_CHOICES = ("none", "zscore", "l2", "sum-zscore")
-PREPROCESS_HELP = ("Preprocessing, applied to each domain on its own statistics: none, zscore "
-                   "(per-feature, ddof=0), l2 (unit-norm rows), sum-zscore (rows divided by their sum, "
-                   "then zscore: the Office-Caltech recipe).")
+# the names of transferability.datasets.PREPROCESSING (kept literal so that --help imports nothing
+# heavy; tests/cli/test_cli_common.py checks that the two agree)
+PREPROCESS_CHOICES = ("none", "zscore", "l2", "sum-zscore", "zscore-source", "zscore-pooled", "tfidf-svd100")
+PREPROCESS_HELP = ("Preprocessing. Per domain, on its own statistics: none, zscore (per-feature, ddof=0), "
+                   "l2 (unit-norm rows), sum-zscore (rows divided by their sum, then zscore: the "
+                   "Office-Caltech recipe). Per pair: zscore-source (both domains with the source's "
+                   "mean/std: keeps a mean shift visible), zscore-pooled (pooled mean/std), tfidf-svd100 "
+                   "(TF-IDF + 100-axis truncated SVD fitted on the pooled unlabelled rows; sparse text).")
 SEED_MAX = 2**32 - 1  # numpy's RandomState accepts seeds in [0, 2**32 - 1]
 
 _GENERIC_OOM = ("out of memory: the inputs are too large for this machine (a d x d covariance needs "

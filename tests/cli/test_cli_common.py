@@ -314,3 +314,10 @@ def test_record_says_where_and_keys_the_pair_like_load_pair(runner, files, tmp_p
                               "--record", "--store", str(store)])
     assert res.exit_code == 0, res.output
     assert re.fullmatch(rf"recorded pair \d+ \(1 outcomes added\) in {re.escape(str(store))}\n", res.stderr)
+
+
+def test_preprocess_choices_are_the_registry():
+    from transferability.cli._common import PREPROCESS_CHOICES
+    from transferability.datasets import PREPROCESSING
+
+    assert tuple(PREPROCESSING) == PREPROCESS_CHOICES
