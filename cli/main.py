@@ -12,7 +12,10 @@ from transferability._version import __version__
 
 from ._common import OneLineGroup
 from ._divergences import demo_cmd, divergences_cmd
+from ._meta import meta_group
 from ._methods import adapt_cmd, evaluate_cmd
+from ._recommend import recommend_cmd
+from ._score import score_cmd
 from ._store import store_group
 
 
@@ -27,6 +30,9 @@ cli.add_command(demo_cmd)
 cli.add_command(adapt_cmd)
 cli.add_command(evaluate_cmd)
 cli.add_command(store_group)
+cli.add_command(score_cmd)
+cli.add_command(recommend_cmd)
+cli.add_command(meta_group)
 
 
 def main(argv=None):
