@@ -173,7 +173,8 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
                 family=family, preprocess=pair.preprocess_key, base_estimator=base_estimator, seed=seed,
                 source_provenance={"path": _absolute_spec(source)},
                 target_provenance={"path": _absolute_spec(target)},
-                source_fingerprint=pair.source_fingerprint, target_fingerprint=pair.target_fingerprint)
+                source_fingerprint=pair.source_fingerprint, target_fingerprint=pair.target_fingerprint,
+                X_source_raw=pair.source.X, X_target_raw=pair.target.X)
             out["recorded"] = {"store": os.path.abspath(store.path), "pair_key": pair.key, **rec}
     finally:
         if store is not None:

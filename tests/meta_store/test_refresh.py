@@ -208,3 +208,41 @@ def test_check_regular_file(tmp_path):
         check_regular_file("/dev/null")
     os.symlink(f, tmp_path / "link")
     assert check_regular_file(tmp_path / "link") is True  # a link to a regular file is followed
+
+
+# -- the raw domains reach the meta-features (shared-space divergences) ---------------------------
+def _files(tmp_path):
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 2
+    Xs = rng.randn(60, 4) + y[:, None]
+    Xt = 3.0 * rng.randn(50, 4) + 2.0 + y[:50, None]  # a mean and scale shift that per-domain z-scoring hides
+    np.savez(tmp_path / "s.npz", X=Xs, y=y)
+    np.savez(tmp_path / "t.npz", X=Xt, y=y[:50])
+    return Xs, y, Xt, y[:50]
+
+
+def test_build_and_evaluate_record_compute_features_from_the_raw_domains(tmp_path):
+    from transferability.datasets import preprocess_pair
+    from transferability.meta import compute_meta_features
+
+    Xs, ys, Xt, _ = _files(tmp_path)
+    spec = [{"name": "s->t", "family": "mine", "preprocess": "zscore", "source": {"path": str(tmp_path / "s.npz")},
+             "target": {"path": str(tmp_path / "t.npz")}}]
+    with MetaStore(tmp_path / "b.sqlite") as st:
+        build(st, spec, BuildConfig.make(**CFG), progress=False)
+        (built,) = _features(st).items()
+    Zs, Zt = preprocess_pair(Xs, Xt, "zscore")
+    expected = compute_meta_features(Zs, ys, Zt, random_state=0, X_source_raw=Xs, X_target_raw=Xt)
+    blind = compute_meta_features(Zs, ys, Zt, random_state=0)
+    assert built[1] == (FEATURE_SCHEMA_VERSION, expected)
+    assert expected["shared_mean_abs_smd"] > 0.5 and blind["shared_mean_abs_smd"] < 1e-6  # what raw adds
+
+    db = tmp_path / "e.sqlite"
+    res = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "s.npz"), str(tmp_path / "t.npz"), "--methods",
+                                   "no_adapt", "--preprocess", "zscore", "--kshot", "1", "--record", "--store",
+                                   str(db), "--quiet", "--json"])
+    assert res.exit_code == 0, res.output
+    with MetaStore(db) as st:
+        assert _features(st) == dict([built])  # same key, same numbers as the build

@@ -223,14 +223,20 @@ def materialize(spec: dict, data_dir: str | None = None):
     """Create a pair from its spec; returns ``(Xs, ys, Xt, yt, source_provenance, target_provenance)``
     with the spec's preprocessing applied (provenance as in :func:`draw`: the fingerprints are
     those of the raw domains)."""
+    return _materialize(spec, data_dir)[2:]
+
+
+def _materialize(spec, data_dir):
+    """:func:`materialize`, with the raw domains as drawn in front: ``(Rs, Rt, Xs, ys, Xt, yt,
+    source_provenance, target_provenance)``."""
     from transferability.datasets import preprocess_pair
 
-    Xs, ys, Xt, yt, prov_s, prov_t = draw(spec, data_dir)
-    Xs, Xt = preprocess_pair(Xs, Xt, spec.get("preprocess", "none"))
+    Rs, ys, Rt, yt, prov_s, prov_t = draw(spec, data_dir)
+    Xs, Xt = preprocess_pair(Rs, Rt, spec.get("preprocess", "none"))
     k = spec.get("max_features")
     if k is not None and Xs.shape[1] > int(k):
         Xs, Xt = _pooled_pca(Xs, Xt, int(k))
-    return np.asarray(Xs, dtype=np.float64), ys, np.asarray(Xt, dtype=np.float64), yt, prov_s, prov_t
+    return Rs, Rt, np.asarray(Xs, dtype=np.float64), ys, np.asarray(Xt, dtype=np.float64), yt, prov_s, prov_t
 
 
 def _pooled_pca(Xs, Xt, k):
@@ -356,10 +362,12 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
     from transferability.methods import evaluate_methods, kshot_baseline
 
     with threadpool_limits(limits=1 if config.get("single_thread", True) else None):
-        Xs, ys, Xt, yt, prov_s, prov_t = materialize(spec, data_dir)
+        Rs, Rt, Xs, ys, Xt, yt, prov_s, prov_t = _materialize(spec, data_dir)
         seed = config["seed"]
-        want_features = todo["features"] or todo.get("refresh", False)
-        feats = compute_meta_features(Xs, ys, Xt, random_state=seed) if want_features else None
+        feats = None
+        if todo["features"] or todo.get("refresh", False):  # the shared-space features read the raw domains
+            feats = compute_meta_features(Xs, ys, Xt, random_state=seed, X_source_raw=Rs, X_target_raw=Rt)
+        del Rs, Rt
         outcomes = []
         by_base: dict = {}
         for m, b in todo["outcomes"]:
@@ -554,15 +562,19 @@ def _run_dask(work, config, data_dir, scheduler):
 
 def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target, y_target, name, family,
                       preprocess, base_estimator, seed, source_provenance=None, target_provenance=None,
-                      source_fingerprint=None, target_fingerprint=None, n_draws=5, task=None, base=None) -> dict:
+                      source_fingerprint=None, target_fingerprint=None, n_draws=5, task=None, base=None,
+                      X_source_raw=None, X_target_raw=None) -> dict:
     """Record an :class:`~transferability.methods.EvaluationReport` (from ``evaluate``) in one
     transaction: the pair, its meta-features (from source features+labels and target features
     only), every outcome and the k-shot baselines. ``X_*`` are the arrays the methods saw; pass
-    ``*_fingerprint`` of the domains as loaded (before ``preprocess``) to key the pair like a
-    build does (default: fingerprints of ``X_*``). Returns ``{"pair_id", "outcomes_added"}``."""
+    ``X_*_raw``, the domains as loaded (before ``preprocess``), for the shared-space
+    meta-features as a build computes them (both or neither), and ``*_fingerprint`` of those
+    domains to key the pair like a build does (default: fingerprints of ``X_*``). Returns
+    ``{"pair_id", "outcomes_added"}``."""
     from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
 
-    feats = compute_meta_features(X_source, y_source, X_target, random_state=seed)
+    feats = compute_meta_features(X_source, y_source, X_target, random_state=seed, X_source_raw=X_source_raw,
+                                  X_target_raw=X_target_raw)
     outcomes = _outcome_rows(report, seed)
     kshot = [{"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws, "accuracy": v}
              for k, v in report.kshot.items()]
