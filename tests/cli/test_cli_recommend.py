@@ -30,23 +30,38 @@ def pair(tmp_path_factory):
     return d
 
 
+def _make_records():
+    """The synthetic records of ``tests/meta/test_metatrans.py`` (current feature schema)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "meta" / "test_metatrans.py"
+    spec = importlib.util.spec_from_file_location("_metatrans_records", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.make_records()
+
+
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory):
-    from transferability.meta._table import load_records
     from transferability.meta_store import MetaStore, import_records
 
-    recs = load_records()
-    keep = []
-    for fam, n in (("office_caltech_surf", 20), ("coil20", 10), ("usps_mnist", 10), ("concept_shift", 30)):
-        keep += [r for r in recs if r["family"] == fam][:n]
     path = tmp_path_factory.mktemp("store") / "small.sqlite"
     with MetaStore(str(path)) as st:
-        import_records(st, keep)
+        import_records(st, _make_records())
     return str(path)
 
 
-def test_recommend_json_contract(pair):
-    r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--json"])
+@pytest.fixture(scope="module")
+def models(small_store, tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    r = _runner().invoke(meta_group, ["train", "--store", small_store, "--without-default", "--output", str(d), "--quiet"])
+    assert r.exit_code == 0, r.stderr
+    return str(d)
+
+
+def test_recommend_json_contract(pair, models):
+    r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--json", "--models", models])
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     for k in ("ranking", "best", "fallback", "in_distribution", "transferability", "version"):
@@ -58,13 +73,14 @@ def test_recommend_json_contract(pair):
         assert p["interval"][0] <= p["interval"][1]
 
 
-def test_recommend_table_top_and_budget(pair):
+def test_recommend_table_top_and_budget(pair, models):
     r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--top", "3",
-                                         "--base-estimator", "logreg"])
+                                         "--base-estimator", "logreg", "--models", models])
     assert r.exit_code == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if re.match(r"^\s*\d+ [a-z_]+ +\d", l)]
     assert len(lines) == 3 and "best:" in r.stdout
-    r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--json", "--budget", "1e-9"])
+    r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--json", "--budget", "1e-9",
+                                         "--models", models])
     assert r.exit_code == 0
     out = json.loads(r.stdout)
     assert out["ranking"] == [] and out["best"] is None and len(out["excluded_by_budget"]) == 12
@@ -77,16 +93,18 @@ def test_recommend_table_top_and_budget(pair):
     (["--base-estimator", "svm9"], "no MetaTrans model for base estimator 'svm9'"),
     (["--models", "/nonexistent/models"], "no MetaTrans models in /nonexistent/models"),
 ])
-def test_recommend_bad_options_exit_2_one_line(pair, args, message):
+def test_recommend_bad_options_exit_2_one_line(pair, models, args, message):
+    if "--models" not in args:
+        args = [*args, "--models", models]
     r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), *args])
     assert r.exit_code == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ") and message in r.stderr
 
 
-def test_recommend_bad_inputs_exit_2(pair, tmp_path):
-    r = _runner().invoke(recommend_cmd, [str(pair / "s_unlabelled.npz"), str(pair / "t.npz")])
+def test_recommend_bad_inputs_exit_2(pair, models, tmp_path):
+    r = _runner().invoke(recommend_cmd, [str(pair / "s_unlabelled.npz"), str(pair / "t.npz"), "--models", models])
     assert r.exit_code == 2 and "has no labels" in r.stderr
-    r = _runner().invoke(recommend_cmd, [str(tmp_path / "missing.npz"), str(pair / "t.npz")])
+    r = _runner().invoke(recommend_cmd, [str(tmp_path / "missing.npz"), str(pair / "t.npz"), "--models", models])
     assert r.exit_code == 2 and "file not found" in r.stderr
     bad = tmp_path / "models"
     bad.mkdir()
@@ -126,7 +144,7 @@ def test_meta_train_errors(tmp_path):
     assert r.exit_code == 2 and "--posthoc-data: not a directory" in r.stderr
 
 
-def test_ood_pair_warns_on_stderr(tmp_path):
+def test_ood_pair_warns_on_stderr(models, tmp_path):
     rng = np.random.RandomState(0)
     # 3 features, 2 classes, huge scale and extreme separation: unlike any stored pair
     Xs = np.vstack([rng.randn(60, 3) * 1e4, rng.randn(60, 3) * 1e4 + 1e6])
@@ -134,7 +152,8 @@ def test_ood_pair_warns_on_stderr(tmp_path):
     Xt = rng.randn(100, 3) * 1e-3
     np.savez(tmp_path / "s.npz", X=Xs, y=ys)
     np.savez(tmp_path / "t.npz", X=Xt)
-    r = _runner().invoke(recommend_cmd, [str(tmp_path / "s.npz"), str(tmp_path / "t.npz"), "--json"])
+    r = _runner().invoke(recommend_cmd, [str(tmp_path / "s.npz"), str(tmp_path / "t.npz"), "--json",
+                                         "--models", models])
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["in_distribution"] is False and out["nearest_distance"] > out["ood_threshold"]
@@ -148,7 +167,7 @@ def test_meta_evaluate_writes_the_page(small_store, tmp_path):
     assert r.exit_code == 0, r.stderr
     page = out.read_text()
     assert "## Goals of the MetaTrans issue" in page and "#### leave-one-base-out" in page
-    for fam in ("coil20", "usps_mnist", "office_caltech_surf", "concept_shift"):
+    for fam in ("fam_a", "fam_b", "gen_c", "gen_d"):
         assert f"| {fam} |" in page
     try:
         import matplotlib  # noqa: F401
