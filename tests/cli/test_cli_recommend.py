@@ -167,6 +167,7 @@ def test_meta_evaluate_writes_the_page(small_store, tmp_path):
     assert r.exit_code == 0, r.stderr
     page = out.read_text()
     assert "## Goals of the MetaTrans issue" in page and "#### leave-one-base-out" in page
+    assert "## EasyTransferability" in page  # its section, or why it was not evaluated (no k-shot here)
     for fam in ("fam_a", "fam_b", "gen_c", "gen_d"):
         assert f"| {fam} |" in page
     try:

@@ -337,7 +337,11 @@ def test_recommend_contract_budget_top_and_ood(small_models, small_records):
 
 
 def test_shipped_models_load_and_match_the_shipped_records():
-    models = load_models()  # raises if the shipped records changed without a retrain
+    from transferability.meta._modelfiles import shipped_records_hash
+
+    models = load_models()  # raises on another feature schema, or shipped records changed without a retrain
+    # trained on exactly the shipped records (not on a user's store, nor on a refreshed copy)
+    assert models.manifest["store_hash"] == shipped_records_hash()
     assert set(models.base_estimators) >= {"1nn", "logreg"}
     for be in models.base_estimators:
         m = models.model(be)

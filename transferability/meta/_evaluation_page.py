@@ -172,12 +172,14 @@ def _posthoc_section(table, raw, cand, data_dir, progress):
 
 
 def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, progress=None,
-                     curve_repeats=5, posthoc_data_dir=None) -> list:
+                     curve_repeats=5, posthoc_data_dir=None, include_easytrans=True) -> list:
     """Evaluate every candidate on ``records`` and write the page (and PNG figures when matplotlib
     is installed); returns the paths written.
 
     With ``posthoc_data_dir`` (the benchmark data directory), also runs post-hoc selection on the
     real tasks of the built-in recipe found in the records (minutes: every method is run again).
+    With ``include_easytrans`` (and :mod:`transferability.meta._easytrans_eval` present), the
+    EasyTransferability section is written into the same page.
     """
     from ..utils.io import atomic_write_text
 
@@ -318,7 +320,21 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
         rm = RuntimeModel().fit(table.sizes, table.runtime, table.methods)
         L.append(f"- `{be}`: " + ", ".join(f"{m} b={rm.coef_[m][1]:.2f} c={rm.coef_[m][2]:.2f} ×{math.exp(rm.resid_sd_[m]):.1f}"
                                            for m in table.methods))
-    L += ["", "## Post-hoc selection: running every method, then choosing without labels", "",
+    L += [""]
+    try:  # EasyTransferability's section (issue 12), from the same records, when that module is there
+        from ._easytrans_eval import easytrans_section
+    except ImportError:
+        easytrans_section = None
+    if easytrans_section is not None and include_easytrans:
+        if progress:
+            progress("EasyTransferability section")
+        from ..utils.validation import InputError
+
+        try:
+            L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir).rstrip(), ""]
+        except InputError as exc:  # e.g. records without k-shot baselines
+            L += ["## EasyTransferability", "", f"Not evaluated on these records: {exc}.", ""]
+    L += ["## Post-hoc selection: running every method, then choosing without labels", "",
           "Circular (reverse) validation — fit the base estimator on the target with the method's predicted "
           "labels, score it on the labelled source — and ensemble agreement — the method agreeing most with "
           "the majority vote of all methods. Prediction entropy and soft neighbourhood density need class "
