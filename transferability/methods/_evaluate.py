@@ -49,10 +49,10 @@ from ..utils.validation import InputError, check_domain, check_labels, check_pai
 from ._base import label_repr, make_base_estimator
 from ._registry import available_methods, get_method
 
-__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline",
+__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_scores", "target_ceiling",
            "resolve_n_threads", "DEFAULT_N_THREADS", "N_THREADS_ENV"]
 
-DEFAULT_KSHOT = (1, 3, 5, 10)
+DEFAULT_KSHOT = (1, 3, 5, 10, 20, 50)
 
 #: BLAS threads of an evaluation unless told otherwise (chosen by measurement, see
 #: ``docs/benchmarks.md``, "BLAS threads").
@@ -83,6 +83,9 @@ class MethodResult:
     status : {"ok", "failed"}
     error : str or None
         One-line reason (``"ExceptionType: message"``) when ``status == "failed"``.
+    balanced_accuracy : float or None
+        Mean per-class recall on the target (:func:`sklearn.metrics.balanced_accuracy_score`);
+        ``None`` if the method failed. Recorded in the meta store; not (yet) in :meth:`to_dict`.
     """
 
     method: str
@@ -92,6 +95,7 @@ class MethodResult:
     runtime_s: float
     status: str = "ok"
     error: str | None = None
+    balanced_accuracy: float | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -298,6 +302,25 @@ def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, ra
     >>> kshot_baseline(X, y, 1)
     1.0
     """
+    return kshot_scores(X_target, y_target, k, base_estimator=base_estimator, n_draws=n_draws,
+                        random_state=random_state)["accuracy"]
+
+
+def _balanced(y_true, y_pred):
+    """Balanced accuracy (mean recall over the classes present in ``y_true``), in [0, 1]."""
+    import warnings
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    with warnings.catch_warnings():  # predicted classes absent from y_true: ignored, as documented
+        warnings.simplefilter("ignore")
+        return float(balanced_accuracy_score(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)))
+
+
+def kshot_scores(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, random_state=0) -> dict:
+    """:func:`kshot_baseline` with balanced accuracy: ``{"accuracy", "balanced_accuracy"}``,
+    each the mean over the draws (``nan`` when every draw is skipped). Same draws, same
+    ``random_state`` stream and the same ``accuracy`` as :func:`kshot_baseline`."""
     X = check_domain(X_target, name="target", min_samples=1)
     y = check_labels(y_target, X.shape[0], name="target labels")
     if int(k) != k or k < 1:
@@ -308,7 +331,7 @@ def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, ra
     rng = check_random_state(random_state)
     classes, codes = np.unique(y, return_inverse=True)
     members = [np.flatnonzero(codes == c) for c in range(len(classes))]
-    scores = []
+    scores, balanced = [], []
     for _ in range(n_draws):
         train_parts = []
         for idx in members:
@@ -328,7 +351,60 @@ def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, ra
             est.fit(X[train], y_train)
             pred = np.asarray(est.predict(X[test_mask]))
         scores.append(float(np.mean(pred == codes[test_mask])))
-    return float(np.mean(scores)) if scores else float("nan")
+        balanced.append(_balanced(codes[test_mask], pred))
+    nan = float("nan")
+    return {"accuracy": float(np.mean(scores)) if scores else nan,
+            "balanced_accuracy": float(np.mean(balanced)) if balanced else nan}
+
+
+def target_ceiling(X_target, y_target, *, base_estimator="1nn", n_folds=5, random_state=0) -> dict:
+    """DESIGN.md's *ceiling*: the base estimator's stratified ``n_folds``-fold cross-validated
+    accuracy and balanced accuracy on the labelled target.
+
+    The scores are those of the pooled out-of-fold predictions (every target sample is
+    predicted once, by the model trained on the other folds). A target whose smallest class has
+    fewer than ``n_folds`` samples uses that many folds (at least 2) and says so in ``reason``;
+    a class of a single sample cannot be stratified (it is still predicted, from a model that
+    never saw its class) and ``reason`` says that too.
+
+    Returns
+    -------
+    dict
+        ``{"accuracy", "balanced_accuracy", "n_folds", "reason"}`` (``reason`` None when the
+        full ``n_folds`` folds were used).
+    """
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    X = check_domain(X_target, name="target", min_samples=2)
+    y = check_labels(y_target, X.shape[0], name="target labels")
+    if int(n_folds) != n_folds or n_folds < 2:
+        raise InputError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if classes.size < 2:
+        raise InputError("a target ceiling needs at least two target classes")
+    smallest = int(counts.min())
+    folds = int(max(2, min(int(n_folds), smallest)))
+    reason = None
+    if folds < n_folds:
+        reason = (f"{folds} folds: the smallest target class ({label_repr(classes[int(np.argmin(counts))])}) "
+                  f"has {smallest} samples")
+    rng = check_random_state(random_state)
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max))
+    pred = np.empty_like(codes)
+    with warnings.catch_warnings():  # a class smaller than the folds: sklearn warns, reason says it
+        warnings.simplefilter("ignore")
+        splits = list(cv.split(X, codes))
+    for train, test in splits:
+        if np.unique(codes[train]).size == 1:
+            pred[test] = codes[train][0]
+            continue
+        est = make_base_estimator(base_estimator, random_state=rng.randint(np.iinfo(np.int32).max))
+        est.fit(X[train], codes[train])
+        pred[test] = np.asarray(est.predict(X[test]))
+    return {"accuracy": float(np.mean(pred == codes)), "balanced_accuracy": _balanced(codes, pred),
+            "n_folds": folds, "reason": reason}
 
 
 def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", base_estimator="1nn",
@@ -436,7 +512,8 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
                             f"predict returned shape {pred.shape} for {yt.shape[0]} target samples")
                     # object comparison: elementwise Python equality, safe across label dtypes
                     acc = float(np.mean(pred.astype(object) == yt.astype(object)))
-                    report.results.append(MethodResult(name, est_name, params, acc, elapsed))
+                    report.results.append(MethodResult(name, est_name, params, acc, elapsed,
+                                                       balanced_accuracy=_balanced(yt, pred)))
                 except Exception as exc:  # a failure while running: record it and go on
                     elapsed = time.perf_counter() - start
                     report.results.append(MethodResult(name, est_name, params, None, elapsed,
