@@ -12,7 +12,12 @@ C->A (2,081 samples, d = 800, ``sum-zscore``), with a 1-NN base estimator:
 3. the same methods in skada (scikit-adaptation) where it has them (TCA, SA, CORAL, KMM,
    KLIEP), same base estimator and preprocessing: accuracy and time;
 4. ``evaluate_methods(..., methods="all")`` on C->A (every method + the 1/3/5/10-shot
-   baselines); goal: <= 2 minutes.
+   baselines); goal: <= 2 minutes;
+5. BLAS thread policy: the same ``evaluate_methods(..., methods="all")`` on C->A with BLAS held
+   at 1 thread and at one thread per core (the BLAS default here), alternately in one run, with
+   the load average seen; the library's default (``n_threads``) must never be the slower one;
+6. low-dimensional pairs (Elec2 time blocks, d = 7, and a Gaussian pair, d = 3; 1,000 rows per
+   domain): every method, and KMM with its ridge (default) against the paper's ridge-free QP.
 
 Times are the median of ``--repeats`` runs (one run only when the first takes more than
 20 s), measured one after the other in one process (no parallel jobs) with ``--threads`` BLAS
@@ -75,6 +80,36 @@ def paper_params(method, lam):
     if method == "bda":
         p["mu"] = 0.5
     return p
+
+
+LOW_D_ROWS = 1000
+
+
+def low_d_pairs(data_dir):
+    """(name, Xs, ys, Xt, yt, note) of the low-dimensional pairs, 1,000 rows per domain."""
+    from transferability.datasets import preprocess_pair
+
+    rng = np.random.RandomState(0)
+    out = []
+    try:
+        from transferability.datasets._real import load_real_domain
+
+        s = load_real_domain("elec2", "block0", data_dir=data_dir)
+        t = load_real_domain("elec2", "block5", data_dir=data_dir)
+        i = np.sort(rng.choice(len(s.y), LOW_D_ROWS, replace=False))
+        j = np.sort(rng.choice(len(t.y), LOW_D_ROWS, replace=False))
+        Xs, Xt = preprocess_pair(s.X[i], t.X[j], "zscore-source")
+        out.append(("Elec2 block0->block5", Xs, s.y[i], Xt, t.y[j],
+                    f"d = {Xs.shape[1]}, {LOW_D_ROWS} random rows of each block, zscore-source"))
+    except Exception as exc:  # reported, the synthetic pair still runs
+        print(f"Elec2 pair unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+    Xs = rng.randn(LOW_D_ROWS, 3)
+    ys = (Xs[:, 0] + 0.5 * Xs[:, 1] > 0).astype(int)
+    Xt = rng.randn(LOW_D_ROWS, 3) * 0.8 + [0.8, -0.3, 0.0]
+    yt = (Xt[:, 0] + 0.5 * Xt[:, 1] > 0).astype(int)
+    out.append(("Gaussian d=3", Xs, ys, Xt, yt,
+                "d = 3, source N(0, I), target N((0.8, -0.3, 0), 0.64 I), linear concept"))
+    return out
 
 
 def timed(fn, repeats):
@@ -182,6 +217,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="C->A only, 1 repeat, print only")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write docs")
+    ap.add_argument("--thread-rounds", type=int, default=1,
+                    help="alternating rounds of part 5 (each: one run per thread policy)")
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS/OpenMP threads (default 1: on this shared, loaded 2-core machine "
                          "2 OpenBLAS threads made the methods 4-35x slower, e.g. TCA on C->A "
@@ -195,8 +232,62 @@ def main(argv=None):
 
     import transferability.methods  # noqa: F401
 
+    # 5. the thread policy, measured first (before skada changes scikit-learn's configuration)
+    # and outside the benchmark's own thread limit
+    part5 = [] if args.quick else thread_policy_section(args)
     with threadpool_limits(limits=max(1, args.threads)):
-        return _main(args, threadpool_info)
+        L, low_lines, total = _main(args, threadpool_info)
+    L += part5 + low_lines
+    body = "\n".join(L)
+    print(body)
+    if not (args.quick or args.no_write):
+        path = write_section("benchmarks.md", "methods-bench", body)
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def thread_policy_section(args):
+    """Part 5: evaluate_methods(all) on C->A at 1 BLAS thread and at one per core, alternately."""
+    from transferability.methods import DEFAULT_N_THREADS, evaluate_methods
+
+    Xs, ys, Xt, yt = load_pair(os.path.abspath(args.data_dir), "C->A")
+    policies = [1, os.cpu_count() or 2]
+    runs = {p: [] for p in policies}
+    loads = [os.getloadavg()[0]]
+    for _ in range(max(1, args.thread_rounds)):
+        for p in policies:
+            print(f"C->A: evaluate_methods(all), {p} BLAS thread(s) ...", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            rep = evaluate_methods(Xs, ys, Xt, yt, methods="all", n_threads=p)
+            runs[p].append((time.perf_counter() - t0, rep))
+            loads.append(os.getloadavg()[0])
+    L = []
+    w = L.append
+    w("### 5. BLAS threads: `evaluate_methods(..., methods=\"all\")` on C->A")
+    w("")
+    w(f"The same call with BLAS/OpenMP held at 1 thread and at {policies[1]} threads (one per "
+      f"core: what OpenBLAS uses by default here), alternately, {max(1, args.thread_rounds)} "
+      f"round(s); 1-min load average {', '.join(f'{v:.1f}' for v in loads)} before and after each "
+      f"run (2 = both cores busy; other jobs were running). Library default: "
+      f"`n_threads={DEFAULT_N_THREADS}` (`$TRANSFERABILITY_BLAS_THREADS` or `n_threads` change it).")
+    w("")
+    w("| method | " + " | ".join(f"{p} thread(s): time (s)" for p in policies) + " | accuracy |")
+    w("|---|" + "---|" * len(policies) + "---|")
+    first = runs[policies[0]][0][1]
+    for i, r in enumerate(first.results):
+        cells = [_f(statistics.median(rr.results[i].runtime_s for _, rr in runs[p])) for p in policies]
+        acc = _f(None if r.target_accuracy is None else 100 * r.target_accuracy)
+        w(f"| `{r.method}` | " + " | ".join(cells) + f" | {acc} |")
+    totals = {p: statistics.median(t for t, _ in runs[p]) for p in policies}
+    w("| **whole call (k-shot included)** | " + " | ".join(f"**{totals[p]:.1f}**" for p in policies) + " | |")
+    same = all(r.target_accuracy == rr.results[i].target_accuracy
+               for p in policies for _, rr in runs[p] for i, r in enumerate(first.results))
+    w("")
+    w(f"Accuracies identical under both policies: {'yes' if same else 'NO'}. "
+      f"1 thread {'was not slower' if totals[1] <= totals[policies[1]] else 'was SLOWER'} "
+      f"({totals[1]:.1f} s against {totals[policies[1]]:.1f} s).")
+    w("")
+    return L
 
 
 def _main(args, threadpool_info):
@@ -219,6 +310,9 @@ def _main(args, threadpool_info):
                 continue  # timed below, alternating with the reference
             print(f"{pair}: {m} ...", file=sys.stderr, flush=True)
             ours[(pair, m, "1nn")] = run_ours(m, {}, Xs, ys, Xt, yt, repeats)
+        print(f"{pair}: bda (mu=auto) ...", file=sys.stderr, flush=True)
+        p = {k: v for k, v in paper_params("bda", lam).items() if k != "mu"}
+        ours[(pair, "bda_auto", "1nn")] = run_ours("bda", p, Xs, ys, Xt, yt, repeats)
         for m in ("kmm", "kliep"):
             if m in methods:
                 print(f"{pair}: {m} (logreg) ...", file=sys.stderr, flush=True)
@@ -238,6 +332,22 @@ def _main(args, threadpool_info):
             if o_runs:
                 ours[(pair, m, "1nn")] = _merge(o_runs)
             refs[(pair, m)] = _merge(r_runs)
+
+    # 6. low-dimensional pairs
+    low = []
+    if not args.quick:
+        for name, lXs, lys, lXt, lyt, note in low_d_pairs(data_dir):
+            rows = {}
+            for m in methods:
+                print(f"{name}: {m} ...", file=sys.stderr, flush=True)
+                rows[(m, "1nn", "")] = run_ours(m, {}, lXs, lys, lXt, lyt, 1)
+            for base in ("1nn", "logreg"):
+                for ridge in (0.0, None):
+                    print(f"{name}: kmm ({base}, ridge={ridge}) ...", file=sys.stderr, flush=True)
+                    p = {} if ridge is None else {"ridge": ridge}
+                    rows[("kmm", base, "ridge 0 (the paper's QP)" if ridge == 0 else "default ridge")] = \
+                        run_ours("kmm", p, lXs, lys, lXt, lyt, 1, base=base)
+            low.append((name, note, rows))
 
     # 4. evaluate_methods(all) on C->A (before skada is imported: it changes sklearn's config)
     Xs, ys, Xt, yt = load_pair(data_dir, "C->A")
@@ -278,25 +388,25 @@ def _main(args, threadpool_info):
       f"process on a machine shared with other jobs; median of {repeats} run(s) "
       f"(1 run when the first takes > {SLOW_S:g} s); total benchmark time {total / 60:.1f} min; "
       f"1-min load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end "
-      f"(2 = both cores busy); BLAS/OpenMP limited to {args.threads} thread(s) (`--threads`): "
-      "with 2 OpenBLAS threads on the loaded machine the same runs were 4-35x slower "
-      "(TCA C->A 8.1 s, JDA C->A 46.8 s)")
+      f"(2 = both cores busy); BLAS/OpenMP limited to {args.threads} thread(s) (`--threads`) in "
+      "parts 1-4 and 6; part 5 compares thread policies")
     w("- pairs: " + "; ".join(f"{p} (preprocess `{PAIRS[p][2]}`)" for p in pairs)
       + "; base estimator 1-NN; accuracy in % on all target samples; time = fit + predict")
     w("- TCA/JDA/BDA (ours and reference): k = 100, primal projection, lambda = 1.0 (C->A) / "
-      "0.1 (USPS->MNIST), T = 10, BDA mu = 0.5 — the JDA paper's settings; every other method "
-      "at its defaults.")
+      "0.1 (USPS->MNIST), T = 10, BDA mu = 0.5 — the JDA paper's settings (the extra `bda` row: "
+      "the same with mu estimated, the default); every other method at its defaults.")
     w("")
     w("### 1. Every registered method")
     w("")
     w("| method | " + " | ".join(f"{p} acc | {p} time (s)" for p in pairs) + " |")
     w("|---|" + "---|---|" * len(pairs))
-    for m in methods:
+    for m in methods + ["bda_auto"]:
         cells = []
         for p in pairs:
             r = ours[(p, m, "1nn")]
             cells += ["failed" if r["error"] else _f(r["acc"]), _f(r["s"])]
-        w(f"| `{m}` | " + " | ".join(cells) + " |")
+        label = "`bda` (mu = \"auto\", the default)" if m == "bda_auto" else f"`{m}`"
+        w(f"| {label} | " + " | ".join(cells) + " |")
     errs = [f"- `{m}` on {p}: {r['error']}" for (p, m, b), r in ours.items() if r["error"]]
     if errs:
         w("")
@@ -357,12 +467,33 @@ def _main(args, threadpool_info):
       f"{'met' if eval_all_s <= GOAL_ALL_S else 'not met'}). k-shot (1-NN): "
       + ", ".join(f"{k}: {100 * v:.2f}" for k, v in report.kshot.items()) + ".")
     w("")
-    body = "\n".join(L)
-    print(body)
-    if not (args.quick or args.no_write):
-        path = write_section("benchmarks.md", "methods-bench", body)
-        print(f"wrote {path}", file=sys.stderr)
-    return 0
+    return L, low_d_section(low), total
+
+
+def low_d_section(low):
+    """Part 6 table: every method on each low-dimensional pair, and KMM with / without ridge."""
+    L = []
+    w = L.append
+    if not low:
+        return L
+    w("### 6. Low-dimensional pairs")
+    w("")
+    w("Every method at its defaults (1-NN), one run each, and KMM with its default ridge "
+      "(`ridge=1e-3` on the kernel's diagonal) against `ridge=0`, the paper's QP as the library "
+      "solved it before: on low-dimensional data the Gaussian Gram matrix is numerically "
+      "singular, the ridge-free QP has a flat valley of minimisers and L-BFGS-B wandered along "
+      "it up to its 5,000-iteration cap.")
+    w("")
+    for name, note, rows in low:
+        w(f"**{name}** ({note})")
+        w("")
+        w("| method | base | setting | accuracy | time (s) |")
+        w("|---|---|---|---|---|")
+        for (m, base, setting), r in rows.items():
+            w(f"| `{m}` | {base} | {setting or 'defaults'} | "
+              f"{r['error'] or _f(r['acc'])} | {_f(r['s'])} |")
+        w("")
+    return L
 
 
 if __name__ == "__main__":
