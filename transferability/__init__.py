@@ -7,10 +7,27 @@ The package is organised as in ``DESIGN.md``:
 - :mod:`transferability.divergence` -- domain-divergence measures (plain functions) and the
   :func:`~transferability.divergence.compute_divergences` report;
 - :mod:`transferability.methods` -- the shallow domain-adaptation method library;
-- :mod:`transferability.utils` -- input validation and the numpy/torch backend.
+- :mod:`transferability.meta` -- meta-features, store builds and the learners;
+- :mod:`transferability.utils` -- input validation, numerics and the numpy/torch backend.
+
+The two questions, from Python (imported on first use, so ``import transferability`` stays light):
+
+- :func:`assess` -- is this labelled source worth transferring to this target (EasyTransferability)?
+- :func:`recommend` -- which shallow method will work best, and will it beat no adaptation (MetaTrans)?
 """
 
 from ._version import __version__
 from .utils.validation import InputError
 
-__all__ = ["__version__", "InputError"]
+__all__ = ["__version__", "InputError", "assess", "recommend", "Assessment", "Recommendation"]
+
+_LAZY = {"assess": "transferability.meta", "recommend": "transferability.meta",
+         "Assessment": "transferability.meta", "Recommendation": "transferability.meta"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'transferability' has no attribute {name!r}")
