@@ -231,7 +231,11 @@ def test_learners_find_the_planted_rule(small_records):
 
 
 def test_training_twice_gives_identical_files(small_records, small_models, tmp_path):
+    (tmp_path / "metatrans-stale.txt").write_text("from an earlier training")
+    (tmp_path / "easytrans-keep.txt").write_text("another learner's file")
     save_models(train_models(small_records, includes_default=False), tmp_path)
+    assert not (tmp_path / "metatrans-stale.txt").exists()
+    (tmp_path / "easytrans-keep.txt").unlink()  # left alone by save_models
     names = sorted(p.name for p in small_models.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     for n in names:

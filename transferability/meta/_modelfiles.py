@@ -157,11 +157,18 @@ def train_models(records, *, includes_default: bool, evaluate=True, progress=Non
 
 
 def save_models(models: "ModelSet", directory) -> list:
-    """Write the manifest and LightGBM text files into ``directory``; returns the paths."""
+    """Write the manifest and LightGBM text files into ``directory``; returns the paths.
+
+    ``metatrans-*.txt`` files of an earlier training that these models do not use are removed
+    (other files in the directory, e.g. EasyTransferability's, are left alone).
+    """
     from ..utils.io import atomic_write_text
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("metatrans-*.txt"):  # a previous training's LightGBM files, now unused
+        if old.name not in models.boosters:
+            old.unlink()
     paths = []
     for name, text in sorted(models.boosters.items()):
         atomic_write_text(directory / name, text)
