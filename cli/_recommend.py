@@ -78,6 +78,8 @@ def render_table(rec) -> str:
     if rec.best is None:
         lines.append("\nno method is predicted to fit the budget")
     else:
-        lines.append(f"\nbest: {rec.best}" + (" (the fixed default was kept: no learner's predicted gain cleared "
-                                              "the margin)" if rec.fallback else ""))
+        why = ("the shipped model is the fixed default: no learner beat it in the group-held-out evaluation"
+               if rec.candidate == "fixed" else "the fixed default was kept: no learner's predicted gain cleared "
+               "the margin")
+        lines.append(f"\nbest: {rec.best}" + (f" ({why})" if rec.fallback else ""))
     return "\n".join(lines)
