@@ -167,6 +167,45 @@ def test_tca_is_first_jda_iteration_and_bda_limits():
     BDA(n_components=4, n_iter=3, mu=1.0).fit_domains(Xs, ys, Xt)     # M = 0 at iteration 1
 
 
+def test_bda_auto_mu_is_the_papers_estimate_each_iteration():
+    """mu='auto': iteration 1 has no pseudo-labels (mu = 0, TCA); iteration t uses
+    d_C / (d_M + d_C) on the embedding and pseudo-labels of iteration t - 1, in [0, 1]."""
+    from transferability.methods._meda import meda_adaptive_factor
+
+    Xs, ys, Xt, _ = _toy()
+    m = BDA(n_components=3, n_iter=3, random_state=0).fit_domains(Xs, ys, Xt)
+    assert m.mu == "auto" and len(m.mu_history_) == 3 and m.mu_history_[0] == 0.0
+    assert all(0.0 <= v <= 1.0 for v in m.mu_history_)
+    # replay iteration 2 from a 1-iteration fit (same seed draw): its mu is the estimate
+    one = BDA(n_components=3, n_iter=1, random_state=0).fit_domains(Xs, ys, Xt)
+    assert_allclose(one.components_, TCA(n_components=3).fit_domains(Xs, ys, Xt).components_, atol=1e-10)
+    Z = one.transform(np.vstack([Xs, Xt]))
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+    codes = np.unique(ys, return_inverse=True)[1]
+    expected = meda_adaptive_factor(Z[:len(Xs)], codes, Z[len(Xs):], one.pseudo_labels_[0],
+                                    codes.max() + 1, random_state=seed)
+    assert_allclose(m.mu_history_[1], expected)
+    # a fixed mu is used as given at every iteration
+    fixed = BDA(n_components=3, n_iter=3, mu=0.3).fit_domains(Xs, ys, Xt)
+    assert fixed.mu_history_ == [0.3, 0.3, 0.3]
+
+
+def test_sa_gfk_auto_dimension_is_below_d():
+    from transferability.methods._gfk import subspace_dim
+
+    assert [subspace_dim("auto", d) for d in (1, 2, 3, 7, 39, 40, 41, 800)] == [1, 1, 1, 3, 19, 20, 20, 20]
+    assert subspace_dim(50, 8) == 8 and subspace_dim(5, 8) == 5
+    Xs, ys, Xt, _ = _toy(seed=5)
+    d = Xs.shape[1]
+    base = NoAdapt().fit_domains(Xs, ys, Xt).predict(Xt)
+    for cls in (SA, GFK):
+        m = cls().fit_domains(Xs, ys, Xt)
+        assert m.n_components_ == d // 2 < d
+        assert not np.array_equal(m.predict(Xt), base)  # a proper subspace: not no adaptation
+    assert SA().fit_domains(Xs, ys, Xt).source_basis_.shape == (d, d // 2)
+    assert GFK().fit_domains(Xs, ys, Xt).W_.shape == (d, 2 * (d // 2))
+
+
 def test_jda_matches_reference_formulation():
     Xs, ys, Xt, _ = _toy(seed=3)
     for ours, ref in [

@@ -38,7 +38,7 @@ class BDA(MMDAdapterMixin, BaseAdapter):
     pseudo-labels of that iteration (the authors' ``estimate_mu``; the first iteration has no
     pseudo-labels and uses the marginal term only). The A-distances are the authors' (training
     error of a linear SVM, classes averaged), computed by
-    :func:`~transferability.methods.meda_adaptive_factor`, which MEDA uses for the same
+    :func:`~transferability.methods._meda.meda_adaptive_factor`, which MEDA uses for the same
     factor. A number fixes ``mu`` for every iteration (``0.5``: JDA up to scale).
 
     **W-BDA** (``weighted=True``) handles class imbalance: the target part of ``Mc`` is
