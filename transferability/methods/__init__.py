@@ -36,8 +36,8 @@ __all__ = [
     "KMM", "KLIEP", "EasyTL", "MEDA", "MSDA",
 ]
 
-from ._evaluate import (DEFAULT_N_THREADS, EvaluationReport, MethodResult,  # noqa: E402
-                        evaluate_methods, kshot_baseline)
+from ._evaluate import (DEFAULT_N_THREADS, N_THREADS_ENV, EvaluationReport,  # noqa: E402
+                        MethodResult, evaluate_methods, kshot_baseline, resolve_n_threads)
 
 __all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline",
-            "DEFAULT_N_THREADS"]
+            "DEFAULT_N_THREADS", "N_THREADS_ENV", "resolve_n_threads"]
