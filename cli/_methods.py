@@ -114,7 +114,12 @@ def adapt_cmd(source, target, method, base_estimator, preprocess, params, output
     pair = load_pair(source, target, label_column=label_column, preprocess=preprocess)
     pair.require_labels("source", "a source domain must be labelled")
     est = get_method(method, **kwargs)
-    y_pred = est.fit_domains(pair.X_source, pair.y_source, pair.X_target).predict(pair.X_target)
+    from threadpoolctl import threadpool_limits
+
+    from transferability.methods import resolve_n_threads
+
+    with threadpool_limits(limits=resolve_n_threads()):  # the evaluate policy: 1 BLAS thread by default
+        y_pred = est.fit_domains(pair.X_source, pair.y_source, pair.X_target).predict(pair.X_target)
     if output is None:
         click.echo("\n".join(str(v) for v in y_pred.tolist()))
     else:
