@@ -29,7 +29,7 @@ from ..utils.validation import InputError
 __all__ = [
     "KERNELS", "centering_matrix", "l2_normalize_rows", "kernel_matrix", "coral_transform",
     "mmd_factor", "mmd_fro", "mmd_matrix", "mmd_embedding", "MMDEmbedding", "pca_basis",
-    "check_positive", "check_n_components", "check_kernel", "prepare_input", "fit_mmd_adapter",
+    "prepare_input", "fit_mmd_adapter",
     "MMDAdapterMixin",
 ]
 
@@ -37,30 +37,6 @@ KERNELS = ("primal", "linear", "rbf")
 
 
 # -- small checks -------------------------------------------------------------------------------
-def check_positive(value, name, *, allow_zero=False):
-    """Return ``float(value)`` or raise :class:`InputError` if it is not (strictly) positive."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InputError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return v
-
-
-def check_n_components(value, name="n_components"):
-    """Return ``int(value)`` or raise :class:`InputError` unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def check_kernel(kernel):
-    if kernel not in KERNELS:
-        raise InputError(f"unknown kernel '{kernel}'; choose one of {', '.join(KERNELS)}")
-    return kernel
-
-
 # -- linear algebra helpers ---------------------------------------------------------------------
 def centering_matrix(n):
     """Dense centering matrix ``H = I_n - 1 1' / n`` (for references and tests)."""
@@ -367,13 +343,10 @@ class MMDAdapterMixin:
     """Fitted-state handling, ``transform`` and ``_predict`` shared by TCA, JDA and BDA."""
 
     def _fit_mmd(self, Xs, ys, Xt, *, n_iter, conditional, mu=None, weighted=False):
-        k = check_n_components(self.n_components)
-        lam = check_positive(self.lam, "lam")
-        kernel = check_kernel(self.kernel)
-        gamma = check_positive(self.gamma, "gamma")
+        # the parameters were checked once against _parameter_constraints in BaseAdapter.fit
         emb, est, hist = fit_mmd_adapter(
-            Xs, ys, Xt, make_base=self._make_base, n_components=k, lam=lam, kernel=kernel,
-            gamma=gamma, n_iter=n_iter, conditional=conditional, mu=mu, weighted=weighted,
+            Xs, ys, Xt, make_base=self._make_base, n_components=int(self.n_components), lam=float(self.lam),
+            kernel=self.kernel, gamma=float(self.gamma), n_iter=n_iter, conditional=conditional, mu=mu, weighted=weighted,
             normalize_input=self.normalize_input, normalize_embedding=self.normalize_embedding)
         self.embedding_ = emb
         self.components_ = emb.components
