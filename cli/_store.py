@@ -43,12 +43,13 @@ _WHICH = {"given": "the store given with --store", "user": "your store",
 @json_option()
 @handle_errors
 def stats_cmd(store_path, as_json):
-    """Counts of pairs, outcomes, families, methods, failures."""
+    """Counts of pairs, tasks, bases, outcomes, ceilings; per family the label base rates."""
+    from transferability.meta._store_stats import family_table, store_stats
     from transferability.meta_store import open_readable_store
 
     st, which = open_readable_store(store_path)
     with st:
-        s = st.stats()
+        s = store_stats(st)
     s["which"] = which
     if as_json:
         echo_json(s)
@@ -59,12 +60,17 @@ def stats_cmd(store_path, as_json):
     click.echo(f"  methods: {', '.join(s['methods'])}")
     click.echo(f"  base estimators: {', '.join(s['base_estimators'])}")
     click.echo(f"  feature schemas: {', '.join(str(v) for v in s['feature_schemas']) or '-'}")
-    click.echo(f"  families ({s['n_families']}): " + ", ".join(f"{k} {v}" for k, v in s["families"].items()))
+    click.echo(f"  tasks {s['n_tasks']}, bases {s['n_bases']}, families {s['n_families']}, ceilings "
+               f"{s['n_ceilings']}, k-shot k: {', '.join(map(str, s['kshot_k'])) or '-'}")
+    click.echo("  per family: share of (pair, base estimator) whose best outcome reaches the k-shot baseline "
+               "(>=k), beats no_adapt by 1 point (beat), k*, oracle method")
+    for line in family_table(s):
+        click.echo("  " + line)
 
 
 @store_group.command("build")
-@click.option("--recipe", type=click.Choice(["default", "generated", "real"]), default=None,
-              help="Built-in pair list (default: real benchmark pairs + generated shift families).")
+@click.option("--recipe", type=click.Choice(["default", "full", "generated", "real", "semi-real"]), default=None,
+              help="Built-in pair list (default: real tasks + generated and semi-real shift families).")
 @click.option("--spec", "spec_file", default=None, help="Your own pairs: a JSON or TOML list (see docs/meta_store.md).")
 @click.option("--data-dir", default=None, help="Where the benchmark data lives (needed by the real pairs).")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
@@ -73,7 +79,7 @@ def stats_cmd(store_path, as_json):
 @click.option("--base-estimators", type=CommaList(what="base estimator names"), default="1nn,logreg",
               show_default=True)
 @click.option("--kshot", type=KSHOT, default=None,
-              help="Comma-separated k values of the k-shot baselines ('' for none; default: 1,3,5,10).")
+              help="Comma-separated k values of the k-shot baselines ('' for none; default: 1,3,5,10,20,50).")
 @seed_option()
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Local worker processes (-1: all cores); they exit when the build does.")

@@ -17,13 +17,15 @@ from ._paths import (
     DEFAULT_STORE_REASON, default_store_path, open_default_store, open_readable_store, open_store, records_dir,
     user_store_path,
 )
-from ._records import comparable, export_records, import_records, iter_records, read_records, validate_records
-from ._schema import SCHEMA_VERSION
+from ._records import (
+    comparable, export_records, import_records, iter_records, outcomes_for_base, read_records, validate_records,
+)
+from ._schema import BASE_FREE, SCHEMA_VERSION
 from ._store import MetaStore, StoreError
 
 __all__ = [
     "MetaStore", "StoreError", "SCHEMA_VERSION", "fingerprint", "pair_key", "canonical_params", "preprocess_key",
     "export_records", "import_records", "read_records", "validate_records", "iter_records", "comparable",
     "user_store_path", "records_dir", "default_store_path", "open_default_store", "open_store",
-    "open_readable_store", "DEFAULT_STORE_REASON",
+    "open_readable_store", "DEFAULT_STORE_REASON", "BASE_FREE", "outcomes_for_base",
 ]

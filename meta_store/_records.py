@@ -2,7 +2,12 @@
 
 A record is self-contained: the pair (name, family, preprocess, feature schema, meta-features,
 task and base when known), its two datasets (fingerprint, shape, classes, provenance), its
-outcomes and its k-shot baselines. Importing the same records twice adds nothing (the store's
+outcomes (with ``balanced_accuracy``), its k-shot baselines (with ``balanced_accuracy`` and, when
+the accuracy is null, the ``reason``) and its target ceilings (``ceiling``: one per base
+estimator and seed); these schema-2 fields are left out when unknown (NULL), so the records of
+a schema-1 store export as they did. Outcomes of a method that ignores the base estimator carry
+``base_estimator`` :data:`~._schema.BASE_FREE` (``"-"``); :func:`outcomes_for_base` gives the
+outcomes that hold for one base estimator. Importing the same records twice adds nothing (the store's
 unique keys). Every record is validated before anything is written: one bad record refuses
 the whole import with a one-line :class:`StoreError` that names it.
 Runtimes and timestamps are kept, but :func:`comparable` drops them to compare two builds.
@@ -19,9 +24,11 @@ from transferability.utils.identity import pair_key
 from transferability.utils.io import atomic_write_bytes, atomic_write_text, check_regular_file
 from transferability.utils.validation import InputError
 
+from ._schema import BASE_FREE
 from ._store import MetaStore, StoreError
 
-__all__ = ["iter_records", "export_records", "import_records", "read_records", "validate_records", "comparable"]
+__all__ = ["iter_records", "export_records", "import_records", "read_records", "validate_records", "comparable",
+           "outcomes_for_base"]
 
 _VOLATILE = ("runtime_s", "created_at", "library_version")
 STATUSES = ("ok", "failed")
@@ -35,26 +42,44 @@ def iter_records(store: MetaStore):
     for d in datasets.values():
         d["classes"] = None if d["classes"] is None else json.loads(d["classes"])
         d["provenance"] = json.loads(d["provenance"])
+    o_bal = store.column("outcomes", "balanced_accuracy")
+    k_bal, k_reason = store.column("kshot", "balanced_accuracy"), store.column("kshot", "reason")
+    has_ceiling = "pair_id" in store._columns.get("ceiling", ())
     for pid, key, sid, tid, name, family, prep, schema, feats, created, task, base in store.pair_rows():
         outcomes = [
             {"method": m, "params": json.loads(p), "base_estimator": b, "seed": s, "target_accuracy": a,
-             "runtime_s": r, "status": st, "error": e, "library_version": v, "created_at": c}
-            for m, p, b, s, a, r, st, e, v, c in store.query(
-                "SELECT method, params, base_estimator, seed, target_accuracy, runtime_s, status, error,"
+             "balanced_accuracy": ba, "runtime_s": r, "status": st, "error": e, "library_version": v,
+             "created_at": c}
+            for m, p, b, s, a, ba, r, st, e, v, c in store.query(
+                f"SELECT method, params, base_estimator, seed, target_accuracy, {o_bal}, runtime_s, status, error,"
                 " library_version, created_at FROM outcomes WHERE pair_id=? ORDER BY method, base_estimator,"
                 " params, seed", (pid,))
         ]
         kshot = [
-            {"base_estimator": b, "k": k, "seed": s, "n_draws": n, "accuracy": a}
-            for b, k, s, n, a in store.query(
-                "SELECT base_estimator, k, seed, n_draws, accuracy FROM kshot WHERE pair_id=?"
+            {"base_estimator": b, "k": k, "seed": s, "n_draws": n, "accuracy": a, "balanced_accuracy": ba,
+             "reason": why}
+            for b, k, s, n, a, ba, why in store.query(
+                f"SELECT base_estimator, k, seed, n_draws, accuracy, {k_bal}, {k_reason} FROM kshot WHERE pair_id=?"
                 " ORDER BY base_estimator, k, seed", (pid,))
         ]
+        ceiling = [
+            {"base_estimator": b, "seed": s, "n_folds": n, "accuracy": a, "balanced_accuracy": ba, "reason": why}
+            for b, s, n, a, ba, why in store.query(
+                "SELECT base_estimator, seed, n_folds, accuracy, balanced_accuracy, reason FROM ceiling"
+                " WHERE pair_id=? ORDER BY base_estimator, seed", (pid,))
+        ] if has_ceiling else []
+        # schema-2 fields only when known, so records of older stores export as before
+        for row in outcomes + kshot:
+            for field in ("balanced_accuracy", "reason"):
+                if field in row and row[field] is None:
+                    del row[field]
         rec = {
             "key": key, "name": name, "family": family, "preprocess": prep, "feature_schema": schema,
             "created_at": created, "meta_features": json.loads(feats),
             "source": datasets[sid], "target": datasets[tid], "outcomes": outcomes, "kshot": kshot,
         }
+        if ceiling:
+            rec["ceiling"] = ceiling
         # task/base only when known, so records of pairs without them read as before
         rec.update({k: v for k, v in (("task", task), ("base", base)) if v is not None})
         yield rec
@@ -198,6 +223,7 @@ def _outcome(o, where):
     status = o.get("status", "ok")
     _need(status in STATUSES, f"{where}.status must be one of {', '.join(STATUSES)}, got {_show(status)}")
     _accuracy(o.get("target_accuracy"), f"{where}.target_accuracy", required=status == "ok")
+    _accuracy(o.get("balanced_accuracy"), f"{where}.balanced_accuracy", required=False)
     rt = o.get("runtime_s", 0.0)
     _need(_is_number(rt) and math.isfinite(rt) and rt >= 0,
           f"{where}.runtime_s must be a finite number >= 0, got {_show(rt)}")
@@ -213,9 +239,23 @@ def _kshot(r, where):
         _need(_is_int(v) and v > 0, f"{where}.{key} must be a positive integer, got {_show(v)}")
     seed = r.get("seed", 0)
     _need(_is_int(seed) and seed >= 0, f"{where}.seed must be a non-negative integer, got {_show(seed)}")
-    acc = r.get("accuracy")
-    if not (isinstance(acc, float) and math.isnan(acc)):  # NaN: no target sample left to test on, stored NULL
-        _accuracy(acc, f"{where}.accuracy", required=False)
+    for key in ("accuracy", "balanced_accuracy"):
+        acc = r.get(key)
+        if not (isinstance(acc, float) and math.isnan(acc)):  # NaN: no target sample left to test on, stored NULL
+            _accuracy(acc, f"{where}.{key}", required=False)
+    _text(r, "reason", f"{where}.", optional=True)
+
+
+def _ceiling(r, where):
+    _need(isinstance(r, dict), f"{where} must be an object, got {_show(r)}")
+    _text(r, "base_estimator", f"{where}.")
+    seed = r.get("seed", 0)
+    _need(_is_int(seed) and seed >= 0, f"{where}.seed must be a non-negative integer, got {_show(seed)}")
+    folds = r.get("n_folds", 5)
+    _need(_is_int(folds) and folds >= 2, f"{where}.n_folds must be an integer >= 2, got {_show(folds)}")
+    for key in ("accuracy", "balanced_accuracy"):
+        _accuracy(r.get(key), f"{where}.{key}", required=False)
+    _text(r, "reason", f"{where}.", optional=True)
 
 
 _REQUIRED = ("name", "family", "preprocess", "feature_schema", "meta_features", "source", "target")
@@ -240,7 +280,7 @@ def _record(r):
     if "key" in r:
         _need(r["key"] == pair_key(r["source"]["fingerprint"], r["target"]["fingerprint"], r["preprocess"]),
               "key does not match its fingerprints and preprocess")
-    for field, check in (("outcomes", _outcome), ("kshot", _kshot)):
+    for field, check in (("outcomes", _outcome), ("kshot", _kshot), ("ceiling", _ceiling)):
         items = r.get(field, [])
         _need(isinstance(items, list), f"{field} must be a list, got {_show(items)}")
         for j, item in enumerate(items, 1):
@@ -277,7 +317,7 @@ def import_records(store: MetaStore, records) -> dict:
             store.record_pair(name=r["name"], family=r["family"], preprocess=r["preprocess"], source=src,
                               target=tgt, meta_features=r["meta_features"], feature_schema=r["feature_schema"],
                               outcomes=r.get("outcomes", ()), kshot=r.get("kshot", ()), task=r.get("task"),
-                              base=r.get("base"), con=con)
+                              base=r.get("base"), ceiling=r.get("ceiling", ()), con=con)
     after = store.stats()
     return {"pairs_added": after["n_pairs"] - before["n_pairs"],
             "outcomes_added": after["n_outcomes"] - before["n_outcomes"]}
@@ -288,3 +328,16 @@ def comparable(record: dict) -> dict:
     r = {k: v for k, v in record.items() if k != "created_at"}
     r["outcomes"] = [{k: v for k, v in o.items() if k not in _VOLATILE} for o in record.get("outcomes", [])]
     return r
+
+
+def outcomes_for_base(record: dict, base_estimator: str) -> list:
+    """The outcomes of ``record`` that hold for ``base_estimator``: its own rows and the rows of
+    the methods that ignore the base estimator (``base_estimator`` :data:`~._schema.BASE_FREE`,
+    recorded once per pair), each returned with ``base_estimator`` set to the one asked for."""
+    out = []
+    for o in record.get("outcomes", []):
+        if o.get("base_estimator") == base_estimator:
+            out.append(o)
+        elif o.get("base_estimator") == BASE_FREE:
+            out.append(dict(o, base_estimator=base_estimator))
+    return out

@@ -9,8 +9,11 @@ Guarantees
   from one process or several, adds nothing.
 - WAL journal and a 60 s busy timeout: concurrent writer processes wait for each other and lose
   nothing.
-- A file that is not a store, a corrupt file, or a store of another schema version raises
-  :class:`StoreError` (one line) and is never modified: it is inspected read-only first.
+- A file that is not a store, a corrupt file, or a store of a schema version this code cannot
+  read raises :class:`StoreError` (one line) and is never modified: it is inspected read-only
+  first. A store of an older readable version (:data:`~._schema.READABLE_VERSIONS`) is read
+  as it is when opened read-only (fields it lacks read as NULL) and migrated in place, in one
+  transaction, when opened for writing (:data:`~._schema.MIGRATIONS`).
 - Anything that is not a regular file (a FIFO, a device) is refused before it is opened, so a
   store path never blocks.
 - A store opened for writing is checked writable at open (the file and its directory, where
@@ -35,7 +38,7 @@ from transferability.utils.identity import canonical_params, pair_key
 from transferability.utils.io import check_regular_file
 from transferability.utils.validation import InputError
 
-from ._schema import ADDED_COLUMNS, READ_ONLY_KEY, SCHEMA, SCHEMA_VERSION
+from ._schema import ADDED_COLUMNS, MIGRATIONS, READ_ONLY_KEY, READABLE_VERSIONS, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["MetaStore", "StoreError"]
 
@@ -44,6 +47,13 @@ _BUSY_TIMEOUT_S = 60.0
 
 class StoreError(InputError):
     """A store that cannot be used (missing, corrupt, not a store, other schema, read-only)."""
+
+
+def _null_nan(v):
+    """None for None or NaN (stored NULL), else the value."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return float(v)
 
 
 def _now() -> str:
@@ -58,8 +68,8 @@ def _ro_uri(path: str) -> str:
 
 
 def _check_existing(path: str) -> dict:
-    """Inspect ``path`` read-only: it must be an SQLite meta store of our schema version.
-    Returns ``{"read_only": reason or None, "columns": {table: set of columns}}``."""
+    """Inspect ``path`` read-only: it must be an SQLite meta store of a readable schema version.
+    Returns ``{"read_only": reason or None, "version": int, "columns": {table: set of columns}}``."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
@@ -75,7 +85,8 @@ def _check_existing(path: str) -> dict:
                 raise StoreError(f"{path} is an SQLite database but not a meta store (no store_info table)")
             info = dict(con.execute("SELECT key, value FROM store_info").fetchall())
             ok = con.execute("PRAGMA quick_check").fetchone()
-            columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")} for t in ("pairs",)}
+            columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
+                       for t in ("pairs", "outcomes", "kshot", "ceiling")}
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
@@ -90,12 +101,13 @@ def _check_existing(path: str) -> dict:
     except (TypeError, ValueError):
         raise StoreError(f"{path} has a schema version that is not a number ({str(version)[:40]!r}); "
                          "not a meta store this transferability can read") from None
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise StoreError(
-            f"{path} has store schema version {version}, this transferability reads version "
-            f"{SCHEMA_VERSION}; export it with the matching version and import it here"
+            f"{path} has store schema version {version}, this transferability reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}; `transferability store export` it with the "
+            "transferability that wrote it and `transferability store import` the records here"
         )
-    return {"read_only": info.get(READ_ONLY_KEY), "columns": columns}
+    return {"read_only": info.get(READ_ONLY_KEY), "version": version, "columns": columns}
 
 
 def _check_writable(path: str) -> None:
@@ -191,7 +203,12 @@ class MetaStore:
             self._con.execute("PRAGMA foreign_keys=ON")
             if not readonly:
                 self._add_columns(info["columns"])
-            self._pair_columns = {r[1] for r in self._con.execute("PRAGMA table_info(pairs)")}
+                self._migrate(info["version"])
+            self._columns = {t: {r[1] for r in self._con.execute(f"PRAGMA table_info({t})")}
+                             for t in ("pairs", "outcomes", "kshot", "ceiling")}
+            self._pair_columns = self._columns["pairs"]
+            self.schema_version = int(self._con.execute(
+                "SELECT value FROM store_info WHERE key='schema_version'").fetchone()[0])
         except sqlite3.Error as exc:
             self.close()
             raise StoreError(f"cannot open the store {self.path} ({exc})") from None
@@ -208,6 +225,31 @@ class MetaStore:
             for table, col, typ in ADDED_COLUMNS:  # re-read inside the lock: another writer may have added them
                 if col not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
                     con.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
+
+    def _migrate(self, version):
+        """Bring a store of an older readable schema version to :data:`SCHEMA_VERSION` in one
+        transaction: the nullable columns it lacks, the tables it lacks, then the version."""
+        if version >= SCHEMA_VERSION:
+            return
+        with self.transaction() as con:
+            now = int(con.execute("SELECT value FROM store_info WHERE key='schema_version'").fetchone()[0])
+            if now >= SCHEMA_VERSION:  # another writer migrated it meanwhile
+                return
+            for v in range(now, SCHEMA_VERSION):
+                for table, col, typ in MIGRATIONS.get(v, ()):
+                    if col not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
+            for stmt in SCHEMA.split(";"):  # new tables and indexes (IF NOT EXISTS)
+                if stmt.strip():
+                    con.execute(stmt)
+            con.execute("UPDATE store_info SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+            con.execute("INSERT OR REPLACE INTO store_info VALUES (?, ?)",
+                        (f"migrated_from_{now}", f"{_now()} by transferability {__version__}"))
+
+    def column(self, table, name):
+        """``name`` if ``table`` has that column in this store, else ``NULL AS name`` (a
+        read-only store of an older schema), for SELECT lists."""
+        return name if name in self._columns.get(table, ()) else f"NULL AS {name}"
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -254,13 +296,16 @@ class MetaStore:
         return con.execute("SELECT id FROM datasets WHERE fingerprint=?", (fp,)).fetchone()[0]
 
     def record_pair(self, *, name, family, preprocess, source, target, meta_features, feature_schema,
-                    outcomes=(), kshot=(), task=None, base=None, con=None):
+                    outcomes=(), kshot=(), task=None, base=None, ceiling=(), con=None):
         """Record a pair, its meta-features, outcomes and k-shot baselines in one transaction.
 
         ``source``/``target`` are dicts with ``fingerprint``, ``shape``, ``y`` (or None) and
         ``provenance``. ``outcomes``: dicts with ``method``, ``params``, ``base_estimator``, ``seed``,
         ``target_accuracy``, ``runtime_s``, ``status``, ``error``. ``kshot``: dicts with
-        ``base_estimator``, ``k``, ``seed``, ``n_draws``, ``accuracy``. ``task``/``base``: the real
+        ``base_estimator``, ``k``, ``seed``, ``n_draws``, ``accuracy``, optional
+        ``balanced_accuracy`` and ``reason`` (why accuracy is None). ``ceiling``: dicts with
+        ``base_estimator``, ``seed``, ``n_folds``, ``accuracy``, ``balanced_accuracy``,
+        ``reason``. Outcomes may carry ``balanced_accuracy``. ``task``/``base``: the real
         task and underlying dataset the pair derives from (or None). Existing records are kept
         (nothing duplicated). Returns ``(pair_id, n_outcomes_added)``.
         """
@@ -277,6 +322,7 @@ class MetaStore:
             pid = c.execute("SELECT id FROM pairs WHERE key=?", (key,)).fetchone()[0]
             added = self._insert_outcomes(c, pid, outcomes)
             self._insert_kshot(c, pid, kshot)
+            self._insert_ceiling(c, pid, ceiling)
             return pid, added
 
         if con is not None:
@@ -284,8 +330,8 @@ class MetaStore:
         with self.transaction() as c:
             return work(c)
 
-    def insert_outcomes(self, pair_key, outcomes=(), kshot=()) -> int:
-        """Add outcomes and k-shot baselines to the recorded pair ``pair_key`` in one
+    def insert_outcomes(self, pair_key, outcomes=(), kshot=(), ceiling=()) -> int:
+        """Add outcomes, k-shot baselines and ceilings to the recorded pair ``pair_key`` in one
         transaction (a resumed build adds to a pair it recorded before); returns how many
         outcomes were new."""
         with self.transaction() as con:
@@ -294,6 +340,7 @@ class MetaStore:
                 raise StoreError(f"{self.path} has no pair {pair_key[:12]}... to add outcomes to")
             added = self._insert_outcomes(con, row[0], outcomes)
             self._insert_kshot(con, row[0], kshot)
+            self._insert_ceiling(con, row[0], ceiling)
         return added
 
     def update_meta_features(self, pair_key, meta_features, feature_schema) -> None:
@@ -328,9 +375,11 @@ class MetaStore:
         for o in outcomes:
             cur = con.execute(
                 "INSERT OR IGNORE INTO outcomes (pair_id, method, params, base_estimator, seed, target_accuracy,"
-                " runtime_s, status, error, library_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " balanced_accuracy, runtime_s, status, error, library_version, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pair_id, o["method"], canonical_params(o.get("params")), o["base_estimator"], int(o.get("seed", 0)),
-                 o.get("target_accuracy"), float(o.get("runtime_s", 0.0)), o.get("status", "ok"), o.get("error"),
+                 o.get("target_accuracy"), _null_nan(o.get("balanced_accuracy")), float(o.get("runtime_s", 0.0)),
+                 o.get("status", "ok"), o.get("error"),
                  o.get("library_version", __version__), o.get("created_at", _now())),
             )
             added += cur.rowcount
@@ -339,13 +388,21 @@ class MetaStore:
     @staticmethod
     def _insert_kshot(con, pair_id, kshot):
         for r in kshot:
-            acc = r.get("accuracy")
-            if acc is not None and isinstance(acc, float) and np.isnan(acc):
-                acc = None
             con.execute(
-                "INSERT OR IGNORE INTO kshot (pair_id, base_estimator, k, seed, n_draws, accuracy)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (pair_id, r["base_estimator"], int(r["k"]), int(r.get("seed", 0)), int(r.get("n_draws", 5)), acc),
+                "INSERT OR IGNORE INTO kshot (pair_id, base_estimator, k, seed, n_draws, accuracy, balanced_accuracy,"
+                " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (pair_id, r["base_estimator"], int(r["k"]), int(r.get("seed", 0)), int(r.get("n_draws", 5)),
+                 _null_nan(r.get("accuracy")), _null_nan(r.get("balanced_accuracy")), r.get("reason")),
+            )
+
+    @staticmethod
+    def _insert_ceiling(con, pair_id, ceiling):
+        for r in ceiling:
+            con.execute(
+                "INSERT OR IGNORE INTO ceiling (pair_id, base_estimator, seed, n_folds, accuracy, balanced_accuracy,"
+                " reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (pair_id, r["base_estimator"], int(r.get("seed", 0)), int(r.get("n_folds", 5)),
+                 _null_nan(r.get("accuracy")), _null_nan(r.get("balanced_accuracy")), r.get("reason")),
             )
 
     # -- reading --------------------------------------------------------------------------------
@@ -357,6 +414,15 @@ class MetaStore:
         """Set of (pair key, base estimator, k) with a k-shot baseline of ``seed``."""
         return set(self.query(
             "SELECT p.key, k.base_estimator, k.k FROM kshot k JOIN pairs p ON p.id = k.pair_id WHERE k.seed=?",
+            (int(seed),)))
+
+    def ceiling_keys(self, seed) -> set:
+        """Set of (pair key, base estimator) with a ceiling of ``seed`` (empty on a read-only
+        store of an older schema)."""
+        if "pair_id" not in self._columns.get("ceiling", ()):
+            return set()
+        return set(self.query(
+            "SELECT p.key, c.base_estimator FROM ceiling c JOIN pairs p ON p.id = c.pair_id WHERE c.seed=?",
             (int(seed),)))
 
     def count_other_feature_schema(self, version) -> int:
@@ -400,7 +466,8 @@ class MetaStore:
             "methods": [r[0] for r in self.query("SELECT DISTINCT method FROM outcomes ORDER BY method")],
             "base_estimators": [r[0] for r in self.query("SELECT DISTINCT base_estimator FROM outcomes ORDER BY base_estimator")],
             "n_kshot": q("SELECT COUNT(*) FROM kshot"),
-            "kshot_k": [r[0] for r in self.query("SELECT DISTINCT k FROM kshot ORDER BY k")],
+            "n_ceilings": q("SELECT COUNT(*) FROM ceiling") if self._columns.get("ceiling") else 0,
+            "kshot_k": [r[0] for r in self.query("SELECT DISTINCT k FROM kshot WHERE accuracy IS NOT NULL ORDER BY k")],
             "feature_schemas": [r[0] for r in self.query("SELECT DISTINCT feature_schema FROM pairs ORDER BY 1")],
             "read_only": self.readonly,
         }

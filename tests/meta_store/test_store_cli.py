@@ -43,7 +43,9 @@ def test_build_from_spec_file(runner, tmp_path, spec_files, which):
     stats = json.loads(res.stdout)
     for key in ("n_pairs", "n_outcomes", "n_families", "methods", "base_estimators", "n_failed", "schema_version"):
         assert key in stats
-    assert stats["n_pairs"] == 2 and stats["families"] == {"mine": 2} and stats["kshot_k"] == [1, 3, 5, 10]
+    assert stats["n_pairs"] == 2 and stats["families"] == {"mine": 2} and stats["kshot_k"][:4] == [1, 3, 5, 10]
+    assert stats["n_tasks"] == 2 and stats["n_bases"] == 1 and stats["n_ceilings"] == 2 * 2
+    assert set(stats["per_family"]) == {"mine"} and stats["per_family"]["mine"]["tasks"] == 2
 
 
 def test_export_import_cli(runner, tmp_path, spec_files):

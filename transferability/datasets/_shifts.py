@@ -16,6 +16,14 @@ selection probabilities, not the pool, decide which rows are drawn.
   (projection on a random subspace keeping ``1 − 0.6·level`` of the dimensions).
 - ``concept_shift``: P(y|x) changes: each target class moves by its own random offset of
   norm ``1.5·level`` and a fraction ``0.4·level`` of the target rows of one class pair swap labels.
+
+**Semi-real shifts**: ``pool=(X, y)`` replaces the bundled base by any labelled feature matrix
+— :func:`load_real_pool` reads one domain of a real benchmark dataset
+(:func:`~transferability.datasets.load_real_domain`: Office-Caltech SURF, digits, gas, heart...)
+and standardises it on its own statistics — so the same generators run on real feature spaces.
+``source_per_class=n`` then cuts the source to ``n`` rows per class (a seeded stratified draw;
+classes with fewer keep all): much smaller sources, where labelling a few target rows tends to
+beat any transfer.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from sklearn.utils import check_random_state
 
 from ..utils.validation import InputError
 
-__all__ = ["BASE_DATASETS", "SHIFT_GENERATORS", "load_base_dataset", "make_shift_pair"]
+__all__ = ["BASE_DATASETS", "SHIFT_GENERATORS", "load_base_dataset", "load_real_pool", "make_shift_pair"]
 
 BASE_DATASETS = ("digits", "breast_cancer", "wine", "synthetic")
 TRANSFORMS = ("rotation", "scaling", "noise", "subspace")
@@ -52,6 +60,42 @@ def load_base_dataset(name: str):
     sd = X.std(axis=0)
     sd[sd == 0] = 1.0
     return (X - X.mean(axis=0)) / sd, np.asarray(y)
+
+
+def _standardise(X):
+    X = np.asarray(X, dtype=np.float64)
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    return (X - X.mean(axis=0)) / sd
+
+
+def load_real_pool(dataset: str, domain: str, *, data_dir=None, max_rows=None, seed=0):
+    """One domain of a real dataset as a shift pool: ``(X, y)``, dense, standardised on its own
+    statistics (label-free), optionally cut to ``max_rows`` rows by a seeded stratified draw."""
+    from ._real import load_real_domain
+
+    d = load_real_domain(dataset, domain, data_dir=data_dir)
+    if d.y is None:
+        raise InputError(f"dataset {dataset}, domain {domain}: a shift pool needs labels")
+    X, y = d.X, np.asarray(d.y)
+    if max_rows is not None and len(y) > int(max_rows):
+        from sklearn.model_selection import train_test_split
+
+        idx, _ = train_test_split(np.arange(len(y)), train_size=int(max_rows), stratify=y, random_state=int(seed))
+        idx = np.sort(idx)
+        X, y = X[idx], y[idx]
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    return _standardise(X), y
+
+
+def _per_class(y, n, rng):
+    """Row indices of a stratified draw of ``n`` rows per class (all rows of smaller classes)."""
+    keep = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        keep.append(idx if len(idx) <= n else rng.choice(idx, size=n, replace=False))
+    return np.sort(np.concatenate(keep))
 
 
 def _halves(y, rng):
@@ -89,7 +133,7 @@ def _random_rotation(d, angle, rng):
 
 
 def make_shift_pair(generator: str, base: str, level: float, seed: int, *, n_max: int = 400,
-                    transform: str | None = None):
+                    transform: str | None = None, pool=None, source_per_class: int | None = None):
     """Generate one (source, target) pair; returns ``(Xs, ys, Xt, yt)``.
 
     Parameters
@@ -102,15 +146,29 @@ def make_shift_pair(generator: str, base: str, level: float, seed: int, *, n_max
         Rows per domain at most.
     transform : one of ``rotation``, ``scaling``, ``noise``, ``subspace``
         Only for ``feature_transform``.
+    pool : (X, y) or None
+        A labelled feature matrix to draw from instead of the bundled ``base`` (which then only
+        names it), e.g. :func:`load_real_pool`.
+    source_per_class : int or None
+        Cut the source to this many rows per class (seeded; after the shift is drawn).
     """
     if generator not in SHIFT_GENERATORS:
         raise InputError(f"unknown shift generator '{generator}'; choose one of {', '.join(SHIFT_GENERATORS)}")
     if not 0.0 <= level <= 1.0:
         raise InputError(f"level must be in [0, 1], got {level}")
-    X, y = load_base_dataset(base)
+    if pool is None:
+        X, y = load_base_dataset(base)
+    else:
+        X, y = np.asarray(pool[0], dtype=np.float64), np.asarray(pool[1])
     rng = check_random_state(seed)
     src_idx, tgt_idx = _halves(y, rng)
-    return SHIFT_GENERATORS[generator](X, y, src_idx, tgt_idx, level, rng, n_max, transform)
+    Xs, ys, Xt, yt = SHIFT_GENERATORS[generator](X, y, src_idx, tgt_idx, level, rng, n_max, transform)
+    if source_per_class is not None:
+        if int(source_per_class) < 1:
+            raise InputError(f"source_per_class must be a positive integer, got {source_per_class!r}")
+        keep = _per_class(ys, int(source_per_class), rng)
+        Xs, ys = Xs[keep], ys[keep]
+    return Xs, ys, Xt, yt
 
 
 def _covariate(X, y, si, ti, level, rng, n_max, _):

@@ -14,9 +14,21 @@ re-create it from the spec alone (no arrays travel):
   the top-k principal axes of the pooled features (no labels involved);
 - generated: ``{"name", "family", "preprocess", "generator": {"kind": "covariate_shift", "base":
   "digits", "level": 0.6, "seed": 3, "transform": null}}`` (see
-  :mod:`transferability.datasets._shifts`);
+  :mod:`transferability.datasets._shifts`); a **semi-real** generator names a real pool instead
+  of ``base``: ``"dataset"``, ``"domain"`` (read from ``data_dir``), optional ``"pool_rows"``,
+  and either may add ``"source_per_class": n`` (a much smaller source);
 - any spec may carry ``"task"`` (the real source→target task it derives from) and ``"base"``
-  (the underlying dataset), recorded with the pair.
+  (the underlying dataset), recorded with the pair; a spec without them gets them derived
+  (:func:`spec_groups`), so every pair a build records has both.
+
+What a build measures per pair (store schema 2): every (method, base estimator) outcome with
+accuracy and balanced accuracy; a method that ignores the base estimator (registry
+``uses_base_estimator = False``: MEDA, EasyTL) runs **once** per pair and is recorded with
+base estimator :data:`~transferability.meta_store.BASE_FREE` (``"-"``), which holds for every
+base estimator (:func:`~transferability.meta_store.outcomes_for_base`); the k-shot baselines
+(accuracy and balanced accuracy; a k the target cannot support — a class with at most k
+samples, nothing left to test — is a row with NULL accuracy and its ``reason``); and per base
+estimator the target ceiling (:func:`~transferability.methods._evaluate.target_ceiling`).
 
 A pair's **identity** is (fingerprint of the raw source as drawn, fingerprint of the raw target
 as drawn, preprocessing key): :func:`plan` only draws the raw domains, it never runs the
@@ -50,14 +62,15 @@ import time
 import numpy as np
 
 from transferability._version import __version__
-from transferability.meta_store import MetaStore, canonical_params, fingerprint, pair_key
+from transferability.meta_store import BASE_FREE, MetaStore, canonical_params, fingerprint, pair_key
 from transferability.methods._evaluate import DEFAULT_KSHOT
 from transferability.utils.identity import preprocess_key
 from transferability.utils.io import check_regular_file, one_line
 from transferability.utils.validation import InputError
 
 __all__ = ["BuildConfig", "DEFAULT_BASE_ESTIMATORS", "materialize", "draw", "pair_identity", "plan", "run_pair",
-           "build", "check_run_settings", "load_spec_file", "record_evaluation", "effective_params"]
+           "build", "check_run_settings", "load_spec_file", "record_evaluation", "effective_params", "spec_groups",
+           "outcome_base"]
 
 DEFAULT_BASE_ESTIMATORS = ("1nn", "logreg")
 _MAX_SEED = 2**32 - 1
@@ -144,6 +157,13 @@ def _load_real(base: str, domain: str, data_dir: str | None):
     return X, np.asarray(d.y)
 
 
+@functools.lru_cache(maxsize=16)
+def _real_pool(dataset: str, domain: str, data_dir: str | None, max_rows):
+    from transferability.datasets._shifts import load_real_pool
+
+    return load_real_pool(dataset, domain, data_dir=data_dir, max_rows=max_rows)
+
+
 def _side(side: dict, data_dir: str | None, default_seed: int, where: str):
     if not isinstance(side, dict):
         raise InputError(f"{where} must be an object")
@@ -193,8 +213,12 @@ def draw(spec: dict, data_dir: str | None = None):
         from transferability.datasets._shifts import make_shift_pair
 
         g = spec["generator"]
-        Xs, ys, Xt, yt = make_shift_pair(g["kind"], g["base"], float(g["level"]), int(g["seed"]),
-                                         n_max=int(g.get("n_max", 400)), transform=g.get("transform"))
+        pool = None
+        if g.get("dataset") is not None:  # a semi-real shift: one domain of a real dataset as the pool
+            pool = _real_pool(str(g["dataset"]), str(g["domain"]), data_dir, g.get("pool_rows"))
+        Xs, ys, Xt, yt = make_shift_pair(g["kind"], g.get("base", g.get("dataset")), float(g["level"]),
+                                         int(g["seed"]), n_max=int(g.get("n_max", 400)), transform=g.get("transform"),
+                                         pool=pool, source_per_class=g.get("source_per_class"))
         prov_s = {"generator": dict(g), "role": "source"}
         prov_t = {"generator": dict(g), "role": "target"}
     else:
@@ -299,11 +323,54 @@ def load_spec_file(path) -> list:
     return out
 
 
+def spec_groups(spec: dict) -> tuple:
+    """``(task, base)`` of a spec: its own ``task``/``base`` keys when given, else derived —
+    generated: base = the generator's base dataset (``g["base"]``, or ``dataset`` for a real
+    pool), task = the name without its ``level-``/``seed-`` parts; real-dataset sides: base =
+    the dataset, task = ``dataset/source->target``; file sides: base = the family, task = the
+    name."""
+    task, base = spec.get("task"), spec.get("base")
+    if task and base:
+        return task, base
+    name = spec.get("name", "?")
+    if "generator" in spec:
+        g = spec["generator"]
+        d_base = g.get("dataset") or g.get("base")
+        d_task = "/".join(p for p in name.split("/") if not p.startswith(("level-", "seed-")))
+    elif isinstance(spec.get("source"), dict) and "dataset" in spec["source"]:
+        src, tgt = spec["source"], spec.get("target") or {}
+        d_base = str(src["dataset"])
+        d_task = f"{src['dataset']}/{src.get('domain')}->{tgt.get('domain')}"
+    else:
+        d_base, d_task = spec.get("family"), name
+    return task or d_task, base or d_base
+
+
+def outcome_base(method: str, base_estimator: str) -> str:
+    """The ``base_estimator`` an outcome of ``method`` is recorded under: ``base_estimator``, or
+    :data:`~transferability.meta_store.BASE_FREE` for a method that ignores it."""
+    from transferability.methods import uses_base_estimator
+
+    return base_estimator if uses_base_estimator(method) else BASE_FREE
+
+
+def _outcome_grid(config) -> list:
+    """``(method, recorded base estimator)`` of the grid: a base-estimator-free method once."""
+    grid = []
+    for m in config["methods"]:
+        for b in config["base_estimators"]:
+            cell = (m, outcome_base(m, b))
+            if cell not in grid:
+                grid.append(cell)
+    return grid
+
+
 # -- the grid ------------------------------------------------------------------------------------
 def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None, *, refresh_features=False):
     """For each spec, what is missing in ``store``: ``[(spec, todo)]`` with ``todo`` =
     ``{"features": bool, "refresh": bool, "outcomes": [(method, base_estimator)], "kshot":
-    [(base, k)]}`` (``features``: the pair is not in the store; ``refresh``: it is, with
+    [(base, k)], "ceiling": [base]}`` (a base-estimator-free method's outcome is listed once,
+    with base estimator ``"-"``; ``features``: the pair is not in the store; ``refresh``: it is, with
     meta-features of another feature schema, and ``refresh_features`` asks to recompute them);
     pairs with nothing missing are left out. Returns ``(work, failed)``: a spec that cannot be
     made (missing file, bad parameters) is listed in ``failed`` with its reason, not fatal.
@@ -319,6 +386,8 @@ def _plan(store, specs, config, data_dir, refresh_features):
     done = store.done_keys()
     schema_of = {r[1]: r[7] for r in store.pair_rows()}
     have_kshot = store.kshot_keys(config["seed"])
+    have_ceiling = store.ceiling_keys(config["seed"])
+    grid = _outcome_grid(config)
     params = {m: canonical_params(effective_params(m, config["method_params"].get(m, {})))
               for m in config["methods"]}
     work, failed, keys = [], [], set()
@@ -332,12 +401,12 @@ def _plan(store, specs, config, data_dir, refresh_features):
         todo = {
             "features": key not in schema_of,
             "refresh": bool(refresh_features) and key in schema_of and schema_of[key] != FEATURE_SCHEMA_VERSION,
-            "outcomes": [(m, b) for m in config["methods"] for b in config["base_estimators"]
-                         if (key, m, params[m], b, config["seed"]) not in done],
+            "outcomes": [(m, b) for m, b in grid if (key, m, params[m], b, config["seed"]) not in done],
             "kshot": [(b, k) for b in config["base_estimators"] for k in config["kshot"]
                       if (key, b, k) not in have_kshot],
+            "ceiling": [b for b in config["base_estimators"] if (key, b) not in have_ceiling],
         }
-        if todo["features"] or todo["refresh"] or todo["outcomes"] or todo["kshot"]:
+        if todo["features"] or todo["refresh"] or todo["outcomes"] or todo["kshot"] or todo["ceiling"]:
             work.append((spec, todo))
     return work, failed, keys
 
@@ -347,10 +416,40 @@ def _outcome_rows(report, seed, base_estimator=None):
     for r in report.results:
         params = dict(r.params)
         params.pop("random_state", None)
-        rows.append({"method": r.method, "params": params, "base_estimator": base_estimator or r.base_estimator,
-                     "seed": seed, "target_accuracy": r.target_accuracy, "runtime_s": r.runtime_s,
+        rows.append({"method": r.method, "params": params,
+                     "base_estimator": outcome_base(r.method, base_estimator or r.base_estimator),
+                     "seed": seed, "target_accuracy": r.target_accuracy,
+                     "balanced_accuracy": getattr(r, "balanced_accuracy", None), "runtime_s": r.runtime_s,
                      "status": r.status, "error": r.error, "library_version": __version__})
     return rows
+
+
+def kshot_row(X_target, y_target, k, base_estimator, seed, n_draws=5) -> dict:
+    """One k-shot row for the store: the k-shot accuracy and balanced accuracy, or NULL ones
+    with the ``reason`` when a target class has at most ``k`` samples (nothing of it would be
+    left to test on, so the store does not claim a k-shot value it does not have)."""
+    from transferability.methods._evaluate import kshot_scores
+
+    classes, counts = np.unique(np.asarray(y_target).astype(str), return_counts=True)
+    row = {"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws}
+    if counts.min() <= k:
+        c = int(np.argmin(counts))
+        return dict(row, accuracy=None, balanced_accuracy=None,
+                    reason=f"target class {classes[c]!s} has {int(counts[c])} samples <= k = {int(k)}")
+    sc = kshot_scores(X_target, y_target, k, base_estimator=base_estimator, n_draws=n_draws, random_state=seed)
+    return dict(row, accuracy=sc["accuracy"], balanced_accuracy=sc["balanced_accuracy"], reason=None)
+
+
+def ceiling_row(X_target, y_target, base_estimator, seed) -> dict:
+    """One ceiling row: :func:`~transferability.methods._evaluate.target_ceiling` (5 folds, fewer
+    when a class is small; NULL with the reason when the target has a single class)."""
+    from transferability.methods._evaluate import target_ceiling
+
+    row = {"base_estimator": base_estimator, "seed": seed}
+    if np.unique(np.asarray(y_target).astype(str)).size < 2:
+        return dict(row, n_folds=5, accuracy=None, balanced_accuracy=None, reason="the target has a single class")
+    c = target_ceiling(X_target, y_target, base_estimator=base_estimator, n_folds=5, random_state=seed)
+    return dict(row, **c)
 
 
 def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
@@ -359,7 +458,7 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
     from threadpoolctl import threadpool_limits
 
     from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
-    from transferability.methods import evaluate_methods, kshot_baseline
+    from transferability.methods import evaluate_methods
 
     with threadpool_limits(limits=1 if config.get("single_thread", True) else None):
         Rs, Rt, Xs, ys, Xt, yt, prov_s, prov_t = _materialize(spec, data_dir)
@@ -373,36 +472,39 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
         for m, b in todo["outcomes"]:
             by_base.setdefault(b, []).append(m)
         for b, methods in by_base.items():
+            # a base-estimator-free method ("-") runs once, with the grid's first base estimator
+            # passed along (it does not use it)
+            run_b = config["base_estimators"][0] if b == BASE_FREE else b
             mp = {m: config["method_params"][m] for m in methods if m in config["method_params"]}
-            rep = evaluate_methods(Xs, ys, Xt, yt, methods=methods, base_estimator=b, method_params=mp,
+            rep = evaluate_methods(Xs, ys, Xt, yt, methods=methods, base_estimator=run_b, method_params=mp,
                                    kshot=(), random_state=seed)
-            outcomes += _outcome_rows(rep, seed, b)
-        kshot = [{"base_estimator": b, "k": k, "seed": seed, "n_draws": 5,
-                  "accuracy": kshot_baseline(Xt, yt, k, base_estimator=b, n_draws=5, random_state=seed)}
-                 for b, k in todo["kshot"]]
+            outcomes += _outcome_rows(rep, seed, run_b)
+        kshot = [kshot_row(Xt, yt, k, b, seed) for b, k in todo["kshot"]]
+        ceiling = [ceiling_row(Xt, yt, b, seed) for b in todo.get("ceiling", ())]
     return {
         "name": spec["name"], "family": spec["family"], "preprocess": _spec_preprocess_key(spec),
-        "task": spec.get("task"), "base": spec.get("base"),
+        "task": spec_groups(spec)[0], "base": spec_groups(spec)[1],
         "feature_schema": FEATURE_SCHEMA_VERSION, "meta_features": feats,
         "refresh": bool(todo.get("refresh", False)),
         "source": {"fingerprint": prov_s.pop("fingerprint"), "shape": prov_s.pop("shape"), "y": ys,
                    "provenance": prov_s},
         "target": {"fingerprint": prov_t.pop("fingerprint"), "shape": prov_t.pop("shape"), "provenance": prov_t},
-        "outcomes": outcomes, "kshot": kshot,
+        "outcomes": outcomes, "kshot": kshot, "ceiling": ceiling,
     }
 
 
 def _record(store: MetaStore, rec: dict) -> int:
     if rec["meta_features"] is None or rec.get("refresh"):  # the pair exists: add to it
         key = pair_key(rec["source"]["fingerprint"], rec["target"]["fingerprint"], rec["preprocess"])
-        added = store.insert_outcomes(key, rec["outcomes"], rec["kshot"]) if rec["outcomes"] or rec["kshot"] else 0
+        added = (store.insert_outcomes(key, rec["outcomes"], rec["kshot"], rec.get("ceiling", ()))
+                 if rec["outcomes"] or rec["kshot"] or rec.get("ceiling") else 0)
         if rec.get("refresh"):  # its own transaction: killed before it, a resumed build redoes only this
             store.update_meta_features(key, rec["meta_features"], rec["feature_schema"])
         return added
     _, added = store.record_pair(name=rec["name"], family=rec["family"], preprocess=rec["preprocess"],
                                  source=rec["source"], target=rec["target"], meta_features=rec["meta_features"],
                                  feature_schema=rec["feature_schema"], outcomes=rec["outcomes"], kshot=rec["kshot"],
-                                 task=rec.get("task"), base=rec.get("base"))
+                                 task=rec.get("task"), base=rec.get("base"), ceiling=rec.get("ceiling", ()))
     return added
 
 
