@@ -108,3 +108,23 @@ def test_store_cli_errors(runner, tmp_path, args, match):
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0], res.stderr
+
+
+def test_stats_table_prints_the_per_family_rows(runner, tmp_path, spec_files):
+    store = tmp_path / "t.sqlite"
+    res = runner.invoke(cli, ["store", "build", "--spec", str(spec_files[0]), "--store", str(store),
+                              "--methods", "no_adapt,meda", "--kshot", "1,3", "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["store", "stats", "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert "tasks 2, bases 1, families 1, ceilings 4, k-shot k: 1, 3" in res.stdout
+    head = next(i for i, line in enumerate(lines) if line.strip().startswith("family"))
+    assert ">=1" in lines[head] and ">=3" in lines[head] and "beat" in lines[head]
+    rows = [line.split() for line in lines[head + 1:]]
+    assert [r[:4] for r in rows] == [["mine", "1nn", "2", "2"], ["mine", "logreg", "2", "2"]]
+    js = json.loads(runner.invoke(cli, ["store", "stats", "--store", str(store), "--json"]).stdout)
+    # meda ignores the base estimator: recorded once per pair, counted for both base estimators
+    assert js["n_outcomes"] == 2 * (2 + 1) and js["base_estimators"] == ["-", "1nn", "logreg"]
+    for b in ("1nn", "logreg"):
+        assert js["per_family"]["mine"]["by_base_estimator"][b]["units"] == 2
