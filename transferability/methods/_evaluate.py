@@ -440,7 +440,7 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
         Passed to every method (a ``base_estimator`` in ``method_params[name]`` wins).
     method_params : dict of str -> dict or None, default=None
         Extra parameters per method name.
-    kshot : iterable of int, default=(1, 3, 5, 10)
+    kshot : iterable of int, default=(1, 3, 5, 10, 20, 50)
         ``k`` values of the k-shot baselines (empty: none), computed with ``base_estimator``,
         5 draws and ``random_state``.
     random_state : int or None, default=0
