@@ -31,7 +31,8 @@ def _records(store_path, without_default):
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
 def train_cmd(store_path, output, without_default, as_json, quiet):
-    """Retrain the MetaTrans models (deterministic: the same records give identical files)."""
+    """Retrain the MetaTrans and EasyTransferability models (deterministic: the same records give
+    identical files)."""
     import os
 
     from transferability.meta._modelfiles import save_models, train_models
@@ -43,6 +44,10 @@ def train_cmd(store_path, output, without_default, as_json, quiet):
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     models = train_models(records, includes_default=not without_default, progress=progress)
     paths = save_models(models, output)
+    from transferability.meta._easytrans import save_easytrans, train_easytrans
+
+    easy = train_easytrans(records, includes_default=not without_default, progress=progress)
+    paths += save_easytrans(easy, output)
     out = {"output": output, "files": paths, "store_hash": models.manifest["store_hash"],
            "n_records": models.manifest["n_records"],
            "models": {be: {"candidate": e["candidate"], "fallback": e["fallback"], "default": e["default"],

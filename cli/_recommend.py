@@ -82,4 +82,10 @@ def render_table(rec) -> str:
                if rec.candidate == "fixed" else "the fixed default was kept: no learner's predicted gain cleared "
                "the margin")
         lines.append(f"\nbest: {rec.best}" + (f" ({why})" if rec.fallback else ""))
+    t = rec.transferability
+    if t:
+        le = t["label_equivalent"]
+        lines.append(f"transferability (k = {t['k']} labelled target samples per class): score {t['score']:.3f}, "
+                     f"{'worth transferring' if t['worth_transferring'] else 'not worth transferring'}; "
+                     f"{le['text']}")
     return "\n".join(lines)

@@ -98,3 +98,19 @@ def test_grouping_names():
     assert list(t.groups("family")) == ["fam", "other"]
     with pytest.raises(InputError, match="unknown grouping"):
         t.groups("colour")
+
+
+def test_base_estimator_free_methods_join_every_base_estimator():
+    """MEDA/EasyTL are recorded once per pair with base estimator '-' (store schema 2); the
+    training table of each base estimator must still see them, with the same accuracy."""
+    recs = []
+    for key, (na, meda) in {"a": (0.5, 0.75), "b": (0.8, 0.4)}.items():
+        r = _record(key, acc={"no_adapt": na})
+        r["outcomes"].append({"method": "meda", "params": {}, "base_estimator": "-", "seed": 0,
+                              "target_accuracy": meda, "runtime_s": 0.1, "status": "ok", "error": None})
+        recs.append(r)
+    tables = build_tables(recs)
+    assert sorted(tables) == ["1nn", "logreg"]  # '-' is no base estimator of its own
+    for t in tables.values():
+        assert t.methods == ["meda", "no_adapt"]
+        assert_allclose(t.log_effect[:, 0], [np.log(0.75 / 0.5), np.log(0.4 / 0.8)])

@@ -46,7 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils.validation import InputError, check_labels, check_pair
+from ..utils.validation import InputError
+from ._features import LABEL_FEATURES, LABEL_FREE_FEATURES  # the models' two feature sets
 from ._table import base_of, records_hash, signed_log, task_of
 
 __all__ = [
@@ -67,30 +68,6 @@ MIN_MINORITY = 3
 INTERVAL_LEVELS = (0.1, 0.9)  # k* interval: the 10 % and 90 % quantiles of the predicted k* distribution
 OOD_PERCENTILE = 99.0
 
-# Meta-features that read no source label. transferability.meta._features names them itself
-# (LABEL_FREE_FEATURES / LABEL_FEATURES) from feature schema 3 on; for schema 2 they are: the
-# divergences (two feature matrices only), sizes, dimension, intrinsic dimensions, sparsity,
-# while n_classes, source_imbalance and the pseudo-label group read the source labels.
-_SCHEMA2_LABEL_FREE = (
-    "div_mmd", "div_linear_mmd", "div_rbf_mmd", "div_coral", "div_frechet", "div_grassmann",
-    "div_proxy_a_distance", "div_h_divergence", "div_knn_overlap",
-    "n_source", "n_target", "log_size_ratio", "n_features",
-    "source_intrinsic_dim", "target_intrinsic_dim", "source_sparsity", "target_sparsity",
-)
-_SCHEMA2_LABEL = ("n_classes", "source_imbalance", "source_cv_accuracy", "target_pred_entropy",
-                  "predicted_label_shift", "class_conditional_mmd", "pseudo_label_agreement", "target_max_prob")
-
-
-def _feature_sets():
-    from . import _features
-
-    if hasattr(_features, "LABEL_FREE_FEATURES"):
-        return tuple(_features.LABEL_FREE_FEATURES), tuple(_features.LABEL_FEATURES), True
-    return _SCHEMA2_LABEL_FREE, _SCHEMA2_LABEL, False
-
-
-LABEL_FREE_FEATURES, LABEL_FEATURES, _NATIVE_LABEL_FREE = _feature_sets()
-
 LGBM_PARAMS = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 10,
     "feature_fraction": 1.0, "bagging_fraction": 1.0, "lambda_l2": 1.0, "deterministic": True,
@@ -102,10 +79,11 @@ LINEAR_C = 0.1
 
 # -- labels ---------------------------------------------------------------------------------------
 def _best_outcome(record, base_estimator):
+    from transferability.meta_store import outcomes_for_base
+
     acc = defaultdict(list)
-    for o in record.get("outcomes", []):
-        if (o.get("base_estimator") == base_estimator and o.get("status") == "ok"
-                and o.get("target_accuracy") is not None):
+    for o in outcomes_for_base(record, base_estimator):  # with the base-estimator-free methods ("-")
+        if o.get("status") == "ok" and o.get("target_accuracy") is not None:
             acc[o["method"]].append(float(o["target_accuracy"]))
     if not acc:
         return None
@@ -213,7 +191,9 @@ def build_label_tables(records, *, base_estimators=None, feature_schema=None) ->
     bes = set()
     for r in kept:
         bes.update(o.get("base_estimator") for o in r.get("outcomes", []) if o.get("status") == "ok")
-    bes = sorted(b for b in bes if b) if base_estimators is None else list(base_estimators)
+    from transferability.meta_store import BASE_FREE
+
+    bes = sorted(b for b in bes if b and b != BASE_FREE) if base_estimators is None else list(base_estimators)
     tables = {}
     for be in bes:
         ladder = sorted({int(e["k"]) for r in kept for e in (r.get("kshot") or [])
@@ -896,32 +876,12 @@ def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", u
 
 def label_free_features(X_source, X_target, *, random_state=0, **raw) -> dict:
     """The meta-features of :data:`LABEL_FREE_FEATURES`, equal to what
-    :func:`~transferability.meta.compute_meta_features` gives for them (same subsamples, same
-    seeds), computed without source labels. ``raw`` (``X_source_raw``, ``X_target_raw``) is
-    passed on where the feature schema takes the domains before preprocessing."""
-    if _NATIVE_LABEL_FREE:
-        from ._features import compute_meta_features
+    :func:`~transferability.meta.compute_meta_features` gives for them with labels (each feature
+    group has its own seeded stream), computed without source labels. ``raw`` (``X_source_raw``,
+    ``X_target_raw``) is passed on."""
+    from ._features import compute_meta_features
 
-        return compute_meta_features(X_source, None, X_target, random_state=random_state, **raw)
-
-    from sklearn.utils import check_random_state
-
-    from ..divergence import compute_divergences
-    from ..divergence._common import subsample
-    from ._features import _DIVERGENCE_LIMITS, _DIVERGENCES, _LABEL_MAX, _intrinsic_dim
-
-    Xs, Xt = check_pair(X_source, X_target)
-    rng = check_random_state(random_state)
-    rep = compute_divergences(Xs, Xt, measures=_DIVERGENCES, max_samples=_DIVERGENCE_LIMITS,
-                              random_state=int(random_state))
-    feats = {f"div_{m}": float(rep.divergences[m]) for m in _DIVERGENCES}
-    ns, nt, d = Xs.shape[0], Xt.shape[0], Xs.shape[1]
-    feats.update(
-        n_source=float(ns), n_target=float(nt), log_size_ratio=float(np.log(ns / nt)), n_features=float(d),
-        source_intrinsic_dim=float(_intrinsic_dim(subsample(Xs, _LABEL_MAX, rng))),
-        target_intrinsic_dim=float(_intrinsic_dim(subsample(Xt, _LABEL_MAX, rng))),
-        source_sparsity=float(np.mean(Xs == 0)), target_sparsity=float(np.mean(Xt == 0)))
-    return {f: feats[f] for f in LABEL_FREE_FEATURES}
+    return compute_meta_features(X_source, None, X_target, random_state=random_state, **raw)
 
 
 def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", preprocess="none", models=None,
@@ -959,23 +919,11 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
     >>> 0.0 <= a.score <= 1.0 and a.uses_source_labels
     True
     """
-    import inspect
-
-    from transferability.datasets import preprocess_pair
-
-    from ._features import compute_meta_features
+    from ._features import pair_meta_features
 
     uses = y_source is not None
     models, _, _, _ = _check_k_and_models(k, base_estimator, uses, models)  # fail before the meta-features
-    Xs, Xt = check_pair(X_source, X_target)
-    ys = check_labels(y_source, Xs.shape[0], name="source labels") if uses else None
-    raw = {}
-    if preprocess != "none" and "X_source_raw" in inspect.signature(compute_meta_features).parameters:
-        raw = {"X_source_raw": Xs, "X_target_raw": Xt}  # the schema reads the shift preprocessing hides
-    Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
-    if uses:
-        features = compute_meta_features(Xs, ys, Xt, random_state=random_state, **raw)
-    else:
-        features = label_free_features(Xs, Xt, random_state=random_state, **raw)
+    features, sizes = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
+                                         random_state=random_state)
     return assess_from_features(features, k=k, base_estimator=base_estimator, uses_source_labels=uses,
-                                models=models, sizes=(Xs.shape[0], Xt.shape[0], Xs.shape[1]), preprocess=preprocess)
+                                models=models, sizes=sizes, preprocess=preprocess)

@@ -50,7 +50,7 @@ from ..utils.numerics import cross
 from ..utils.validation import InputError, check_labels, check_magnitude, check_pair
 
 __all__ = ["FEATURE_SCHEMA_VERSION", "FEATURE_NAMES", "LABEL_FREE_FEATURES", "LABEL_FEATURES",
-           "compute_meta_features", "sliced_wasserstein"]
+           "compute_meta_features", "pair_meta_features", "sliced_wasserstein"]
 
 FEATURE_SCHEMA_VERSION = 3
 # 1: first release. 2: proxy A-distance solved by liblinear instead of L-BFGS.
@@ -366,3 +366,29 @@ def compute_meta_features(X_source, y_source, X_target, *, random_state=0, X_sou
         return {name: float(feats[name]) for name in LABEL_FREE_FEATURES}
     feats.update(_label_features(Xs, codes, n_classes, Xt, seed))
     return {name: float(feats[name]) for name in FEATURE_NAMES}
+
+
+def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", random_state=0):
+    """Meta-features of a new pair, computed exactly as the store build computes them for its
+    pairs: the pair is validated, preprocessed with ``preprocess``, and the domains as given
+    (before preprocessing) are passed as the raw domains of the shared-space features.
+
+    One function for ``recommend``, ``assess`` and the command line, so that the features a
+    learner sees at prediction time are those it was trained on.
+
+    Returns
+    -------
+    features : dict
+        :data:`FEATURE_NAMES` -> float (:data:`LABEL_FREE_FEATURES` when ``y_source`` is None).
+    sizes : tuple of int
+        ``(n_source, n_target, n_features)`` after preprocessing.
+    """
+    from transferability.datasets import preprocess_pair
+    from transferability.utils.validation import check_labels, check_pair
+
+    Xs_raw, Xt_raw = check_pair(X_source, X_target)
+    ys = None if y_source is None else check_labels(y_source, Xs_raw.shape[0], name="source labels")
+    Xs, Xt = preprocess_pair(Xs_raw, Xt_raw, preprocess)
+    features = compute_meta_features(Xs, ys, Xt, random_state=random_state, X_source_raw=Xs_raw,
+                                     X_target_raw=Xt_raw)
+    return features, (int(Xs.shape[0]), int(Xt.shape[0]), int(Xs.shape[1]))

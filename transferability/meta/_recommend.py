@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..utils.validation import InputError, check_labels, check_pair
+from ..utils.validation import InputError
 
 __all__ = ["recommend", "recommend_from_features", "Recommendation", "MethodPrediction"]
 
@@ -85,8 +85,10 @@ def _resolve_models(models):
 
 
 def recommend_from_features(features: dict, *, base_estimator="1nn", models=None, top=None, budget=None,
-                            sizes=None, preprocess="none") -> Recommendation:
-    """Rank the methods for a pair given its meta-features (see :func:`recommend`)."""
+                            sizes=None, preprocess="none", k=10) -> Recommendation:
+    """Rank the methods for a pair given its meta-features (see :func:`recommend`); the
+    EasyTransferability answer for a labelling budget of ``k`` per class, from the
+    EasyTransferability models of the same directory, goes under ``transferability``."""
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
         raise InputError(f"top must be a positive integer, got {top!r}")
     if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
@@ -117,6 +119,10 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
         ranking = ranking[:top]
     best = ranking[0].method if ranking else None
     fallback = bool(out["fallback"]) and best == model.methods[pick]
+    from ._easytrans import assess_from_features
+
+    worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=ms.directory, sizes=sizes,
+                                 preprocess=preprocess).to_dict()
     return Recommendation(
         ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
         base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
@@ -124,11 +130,11 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
         ood_threshold=model.ood_threshold, n_source=int(sizes[0]), n_target=int(sizes[1]), n_features=int(sizes[2]),
         budget_s=None if budget is None else float(budget), excluded_by_budget=excluded,
         meta_features={k: float(v) for k, v in features.items()},
-        coverage=float(model.entry["conformal"]["coverage"]))
+        coverage=float(model.entry["conformal"]["coverage"]), transferability=worth)
 
 
 def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess="none", models=None, top=None,
-              budget=None, random_state=0) -> Recommendation:
+              budget=None, random_state=0, k=10) -> Recommendation:
     """Rank the shallow DA methods for a new pair from its meta-features alone.
 
     Parameters
@@ -150,6 +156,9 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
         Seconds: rank only methods whose predicted runtime fits.
     random_state : int, default=0
         Seed of the meta-features' subsampling.
+    k : int, default=10
+        Labelling budget per class for the embedded EasyTransferability answer
+        (``Recommendation.transferability``, the ``score`` object).
 
     Returns
     -------
@@ -164,15 +173,13 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     >>> rec.best in [p.method for p in rec.ranking]
     True
     """
-    from transferability.datasets import preprocess_pair
-
-    from ._features import compute_meta_features
+    from ._features import pair_meta_features
 
     models = _resolve_models(models)  # fail on bad model files before the meta-features
     models.model(base_estimator)
-    Xs, Xt = check_pair(X_source, X_target)
-    ys = check_labels(y_source, Xs.shape[0], name="source labels")
-    Xs, Xt = preprocess_pair(Xs, Xt, preprocess)
-    features = compute_meta_features(Xs, ys, Xt, random_state=random_state)
+    if y_source is None:
+        raise InputError("recommend needs source labels (the methods train on them)")
+    features, sizes = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
+                                         random_state=random_state)
     return recommend_from_features(features, base_estimator=base_estimator, models=models, top=top, budget=budget,
-                                   sizes=(Xs.shape[0], Xt.shape[0], Xs.shape[1]), preprocess=preprocess)
+                                   sizes=sizes, preprocess=preprocess, k=k)

@@ -228,13 +228,19 @@ def build_tables(records, *, feature_names=None, feature_schema=None, base_estim
     # (pair, base, method) -> accuracies / runtimes of ok outcomes
     acc = defaultdict(list)
     rt = defaultdict(list)
+    from transferability.meta_store import BASE_FREE, outcomes_for_base
+
+    if base_estimators is None:
+        base_estimators = sorted({o.get("base_estimator") for r in kept for o in r.get("outcomes", [])} - {BASE_FREE})
     for i, r in enumerate(kept):
-        for o in r.get("outcomes", []):
-            if o.get("status") == "ok" and o.get("target_accuracy") is not None:
-                acc[(i, o["base_estimator"], o["method"])].append(float(o["target_accuracy"]))
-                if o.get("runtime_s") is not None:
-                    rt[(i, o["base_estimator"], o["method"])].append(float(o["runtime_s"]))
-    bes = sorted({b for _, b, _ in acc}) if base_estimators is None else list(base_estimators)
+        for be in base_estimators:
+            # a method that ignores the base estimator is recorded once ("-") and holds for every one
+            for o in outcomes_for_base(r, be):
+                if o.get("status") == "ok" and o.get("target_accuracy") is not None:
+                    acc[(i, be, o["method"])].append(float(o["target_accuracy"]))
+                    if o.get("runtime_s") is not None:
+                        rt[(i, be, o["method"])].append(float(o["runtime_s"]))
+    bes = list(base_estimators)
     tables = {}
     for be in bes:
         if methods is None:
