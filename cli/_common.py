@@ -203,8 +203,9 @@ def quiet_option():
 
 
 def kshot_option():
-    return click.option("--kshot", type=KSHOT, default="1,3,5,10", show_default=True,
-                        help="k values of the k-shot baselines ('' for none).")
+    return click.option("--kshot", type=KSHOT, default="1,3,5,10,20,50", show_default=True,
+                        help="k values of the k-shot baselines ('' for none); a k the target cannot "
+                             "support (a class with <= k samples) is reported as null.")
 
 
 def progress_wanted(quiet: bool) -> bool:

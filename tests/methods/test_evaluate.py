@@ -142,7 +142,7 @@ def test_json_contract(small_registry):
                       "version"}
     assert set(d["kshot"]) == {"1", "3"}
     for row in d["results"]:
-        assert set(row) == {"method", "target_accuracy", "runtime_s", "status", "error",
+        assert set(row) == {"method", "target_accuracy", "balanced_accuracy", "runtime_s", "status", "error",
                             "base_estimator", "params"}
         assert row["base_estimator"] == "logreg"
     assert d["results"][0]["params"] == {"random_state": 3}

@@ -101,6 +101,7 @@ class MethodResult:
         return {
             "method": self.method,
             "target_accuracy": self.target_accuracy,
+            "balanced_accuracy": self.balanced_accuracy,
             "runtime_s": self.runtime_s,
             "status": self.status,
             "error": self.error,
