@@ -1,4 +1,4 @@
-"""``transferability divergences`` and ``transferability demo``."""
+"""``transferability divergences``."""
 
 from __future__ import annotations
 
@@ -73,23 +73,4 @@ def divergences_cmd(source, target, label_column, as_json, measures, max_samples
     if as_json:
         echo_json(report.to_dict())
     else:
-        click.echo(_format_table(report))
-
-
-@click.command("demo", cls=OneLineCommand)
-@_common_options
-@handle_errors
-def demo_cmd(as_json, measures, max_samples, seed, backend, quiet):
-    """Run on a bundled, generated pair (no data needed): the divergence report."""
-    from transferability.datasets import make_demo_pair
-
-    src, tgt = make_demo_pair(random_state=seed)
-    report = run_report(src.X, tgt.X, measures=measures, max_samples=max_samples,
-                        seed=seed, backend=backend, quiet=quiet)
-    if as_json:
-        out = report.to_dict()
-        out["pair"] = "demo (make_demo_pair: 4 Gaussian classes, 16 features, rotated and shifted target)"
-        echo_json(out)
-    else:
-        click.echo("Demo pair: make_demo_pair(random_state=%d), a rotated, shifted and rescaled target.\n" % seed)
         click.echo(_format_table(report))

@@ -1,4 +1,5 @@
-"""``transferability recommend``: rank the method library for a pair before running it."""
+"""``transferability recommend`` (rank the method library for a pair before running it) and
+``transferability demo`` (both questions answered on a bundled, generated pair)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,34 @@ def render_table(rec) -> str:
                      f"{'worth transferring' if t['worth_transferring'] else 'not worth transferring'}; "
                      f"{le['text']}")
     return "\n".join(lines)
+
+
+@click.command("demo", cls=OneLineCommand)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the recommend object).")
+@click.option("--base-estimator", default="1nn", show_default=True,
+              help="Base estimator the methods would run with.")
+@click.option("--top", type=int, default=None, help="Show the first K methods (default: all).")
+@seed_option("Seed of the demo pair and of the meta-features' subsampling (0 .. 2**32-1).")
+@handle_errors
+def demo_cmd(as_json, base_estimator, top, seed):
+    """The main job on a bundled, generated pair (no data needed): is the source worth
+    transferring, and which method should run? The same answer as `recommend`."""
+    from transferability.datasets import make_demo_pair
+    from transferability.meta._recommend import recommend
+    from transferability.utils.validation import InputError
+
+    if top is not None and top < 1:
+        raise InputError(f"--top must be at least 1, got {top}")
+    src, tgt = make_demo_pair(random_state=seed)
+    rec = recommend(src.X, src.y, tgt.X, base_estimator=base_estimator, top=top, random_state=seed)
+    pair = ("demo (make_demo_pair: 4 Gaussian classes, 16 features; the target is rotated, shifted and "
+            "rescaled)")
+    if as_json:
+        echo_json({**rec.to_dict(), "pair": pair})
+        return
+    click.echo(f"Demo pair: {pair}, random_state={seed}.")
+    if not rec.in_distribution:
+        click.echo("note: this generated pair is unlike the store's past pairs (in_distribution: false), "
+                   "so treat the ranking with caution; on your own pairs, run `transferability recommend`.")
+    click.echo("")
+    click.echo(render_table(rec))

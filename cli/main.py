@@ -11,10 +11,10 @@ import click
 from transferability._version import __version__
 
 from ._common import OneLineGroup
-from ._divergences import demo_cmd, divergences_cmd
+from ._divergences import divergences_cmd
 from ._meta import meta_group
 from ._methods import adapt_cmd, evaluate_cmd
-from ._recommend import recommend_cmd
+from ._recommend import demo_cmd, recommend_cmd
 from ._score import score_cmd
 from ._store import store_group
 

@@ -53,10 +53,16 @@ def test_benchmark_mat_selector(runner, shared_data):
 
 
 def test_demo(runner):
+    """The main job: the recommend object (with the embedded score object) on the demo pair."""
     res = runner.invoke(cli, ["demo", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["n_features"] == 16 and out["divergences"]["mmd"] > 0
+    assert out["n_features"] == 16 and out["pair"].startswith("demo")
+    assert {r["method"] for r in out["ranking"]} >= {"no_adapt", "meda", "jda"}
+    assert out["best"] == out["ranking"][0]["method"]
+    t = out["transferability"]
+    assert 0.0 <= t["score"] <= 1.0 and t["worth_transferring"] == (t["score"] > 0.5)
+    assert t["divergences"]["mmd"] > 0
 
 
 def _bad_inputs(tmp_path):
