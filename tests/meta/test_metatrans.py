@@ -194,10 +194,15 @@ def make_records(n_per_task=3, seed=0):
                     else:
                         prov_s = {"path": f"{base}/dom{ti}.mat", "seed": v}
                         prov_t = {"path": f"{base}/dom{ti + 1}.mat", "seed": 10 + v}
+                    # k-shot baselines rising with k around the outcomes, so that k* spreads (the
+                    # EasyTransferability models that `meta train` also writes learn from them)
+                    kshot = [{"base_estimator": be, "k": k, "seed": 0, "n_draws": 5,
+                              "accuracy": float(np.clip(a0 - 0.12 + 0.05 * i + 0.03 * rng.randn(), 0, 1))}
+                             for be in ("1nn", "logreg") for i, k in enumerate((1, 3, 5, 10, 20, 50))]
                     fp = [hashlib.sha256(f"{name}/{side}".encode()).hexdigest() for side in ("s", "t")]
                     recs.append({
                         "name": name, "family": fam, "preprocess": "none", "feature_schema": FEATURE_SCHEMA_VERSION,
-                        "meta_features": feats, "outcomes": outcomes, "kshot": [],
+                        "meta_features": feats, "outcomes": outcomes, "kshot": kshot,
                         "key": pair_key(fp[0], fp[1], preprocess_key("none")),
                         "source": {"fingerprint": fp[0], "n_samples": ns, "n_features": d, "n_classes": 2,
                                    "classes": ["0", "1"], "provenance": prov_s},

@@ -718,30 +718,11 @@ def load_easytrans(directory=None, *, check_default=True) -> "EasyTransModels":
         Missing or unreadable manifest, another format, another feature schema, or shipped
         records other than those the models were trained on.
     """
-    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-    from ._modelfiles import models_dir, shipped_records_hash
+    from ._modelfiles import models_dir, read_manifest
 
     directory = models_dir() if directory is None else Path(directory)
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise InputError(f"no EasyTransferability models in {directory} (missing {MANIFEST}); "
-                         "run `transferability meta train`")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(f"{path} is not an EasyTransferability manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"{path} has model format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}")
-    if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
-        raise InputError(f"{path} was trained on feature schema {manifest.get('feature_schema')}, this version computes "
-                         f"schema {FEATURE_SCHEMA_VERSION}; retrain with `transferability meta train`")
-    if check_default and manifest.get("includes_default"):
-        current = shipped_records_hash()
-        if manifest.get("default_records_hash") != current:
-            raise InputError(f"{path} was trained on shipped records {manifest.get('default_records_hash')}, this "
-                             f"installation ships {current}; retrain with `transferability meta train`")
+    path, manifest = read_manifest(directory, MANIFEST, FORMAT, FORMAT_VERSION, "EasyTransferability",
+                                   check_default=check_default)
     if not manifest.get("models"):
         raise InputError(f"{path} holds no models")
     texts = {}

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +177,35 @@ def save_models(models: "ModelSet", directory) -> list:
     return paths
 
 
+def read_manifest(directory: Path, name: str, fmt: str, fmt_version: int, what: str, *, check_default=True):
+    """Read and check a learner's JSON manifest ``directory / name``: its format and version, the
+    feature schema and names it was trained on, and (when it was trained with the shipped records
+    and ``check_default``) that those are the records this installation ships. Returns
+    ``(path, manifest)``; every refusal is one :class:`InputError` line naming the fix."""
+    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+
+    path = directory / name
+    if not path.is_file():
+        raise InputError(f"no {what} models in {directory} (missing {name}); run `transferability meta train`")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != fmt:
+        raise InputError(f"{path} is not {'an' if what[0] in 'AEIOU' else 'a'} {what} manifest")
+    if manifest.get("format_version") != fmt_version:
+        raise InputError(f"{path} has model format {manifest.get('format_version')}, this version reads {fmt_version}")
+    if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
+        raise InputError(f"{path} was trained on feature schema {manifest.get('feature_schema')}, this version computes "
+                         f"schema {FEATURE_SCHEMA_VERSION}; retrain with `transferability meta train`")
+    if check_default and manifest.get("includes_default"):
+        current = shipped_records_hash()
+        if manifest.get("default_records_hash") != current:
+            raise InputError(f"{path} was trained on shipped records {manifest.get('default_records_hash')}, this "
+                             f"installation ships {current}; retrain with `transferability meta train`")
+    return path, manifest
+
+
 def load_models(directory=None, *, check_default=True) -> "ModelSet":
     """Read a model directory (default: the shipped models), checking format, schema and hash.
 
@@ -188,28 +216,9 @@ def load_models(directory=None, *, check_default=True) -> "ModelSet":
         models were trained with the shipped records and ``check_default``) shipped records
         that are not the ones the models were trained on.
     """
-    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-
     directory = models_dir() if directory is None else Path(directory)
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise InputError(f"no MetaTrans models in {directory} (missing {MANIFEST}); run `transferability meta train`")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(f"{path} is not a MetaTrans manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"{path} has model format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}")
-    if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
-        raise InputError(f"{path} was trained on feature schema {manifest.get('feature_schema')}, this version computes "
-                         f"schema {FEATURE_SCHEMA_VERSION}; retrain with `transferability meta train`")
-    if check_default and manifest.get("includes_default"):
-        current = shipped_records_hash()
-        if manifest.get("default_records_hash") != current:
-            raise InputError(f"{path} was trained on shipped records {manifest.get('default_records_hash')}, this "
-                             f"installation ships {current}; retrain with `transferability meta train`")
+    path, manifest = read_manifest(directory, MANIFEST, FORMAT, FORMAT_VERSION, "MetaTrans",
+                                   check_default=check_default)
     boosters = {}
     for be, entry in (manifest.get("models") or {}).items():
         name = entry.get("lgbm_file")

@@ -88,7 +88,8 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
                             sizes=None, preprocess="none", k=10) -> Recommendation:
     """Rank the methods for a pair given its meta-features (see :func:`recommend`); the
     EasyTransferability answer for a labelling budget of ``k`` per class, from the
-    EasyTransferability models of the same directory, goes under ``transferability``."""
+    EasyTransferability models of the same directory, goes under ``transferability`` (``None``
+    when that directory holds MetaTrans models only)."""
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
         raise InputError(f"top must be a positive integer, got {top!r}")
     if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
@@ -119,10 +120,15 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
         ranking = ranking[:top]
     best = ranking[0].method if ranking else None
     fallback = bool(out["fallback"]) and best == model.methods[pick]
-    from ._easytrans import assess_from_features
+    from pathlib import Path
 
-    worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=ms.directory, sizes=sizes,
-                                 preprocess=preprocess).to_dict()
+    from ._easytrans import MANIFEST as EASY_MANIFEST, assess_from_features
+    from ._modelfiles import models_dir
+
+    worth = None  # a directory holding MetaTrans models alone answers without the score object
+    if (Path(ms.directory or models_dir()) / EASY_MANIFEST).is_file():
+        worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=ms.directory,
+                                     sizes=sizes, preprocess=preprocess).to_dict()
     return Recommendation(
         ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
         base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
