@@ -46,7 +46,9 @@ def train_cmd(store_path, output, without_default, as_json, quiet):
     paths = save_models(models, output)
     from transferability.meta._easytrans import save_easytrans, train_easytrans
 
-    easy = train_easytrans(records, includes_default=not without_default, progress=progress)
+    # the learner per threshold is chosen inside the training groups ("auto"); the held-out
+    # evaluation of EasyTransferability is `meta evaluate`'s (it takes far longer than training)
+    easy = train_easytrans(records, includes_default=not without_default, evaluate=False, progress=progress)
     paths += save_easytrans(easy, output)
     out = {"output": output, "files": paths, "store_hash": models.manifest["store_hash"],
            "n_records": models.manifest["n_records"],
