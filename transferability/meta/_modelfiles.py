@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.io import json_safe
 from ..utils.validation import InputError
 from ._metatrans import FixedDefault, KNNEffect, LGBMEffect, guarded_pick, inner_calibration
 from ._runtime import RuntimeModel
@@ -172,7 +173,9 @@ def save_models(models: "ModelSet", directory) -> list:
     for name, text in sorted(models.boosters.items()):
         atomic_write_text(directory / name, text)
         paths.append(str(directory / name))
-    atomic_write_text(directory / MANIFEST, json.dumps(models.manifest, sort_keys=True, indent=1, allow_nan=False) + "\n")
+    # strict JSON: a metric that is undefined on some group (NaN) is written as null
+    atomic_write_text(directory / MANIFEST,
+                      json.dumps(json_safe(models.manifest), sort_keys=True, indent=1, allow_nan=False) + "\n")
     paths.append(str(directory / MANIFEST))
     return paths
 
