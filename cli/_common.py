@@ -188,6 +188,14 @@ def label_column_option():
     return click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
 
 
+def check_preprocess(preprocess: str) -> None:
+    """Refuse an unknown recipe name (for commands whose --preprocess is free text) with one line."""
+    from transferability.utils.validation import InputError
+
+    if preprocess not in PREPROCESS_CHOICES:
+        raise InputError(f"unknown --preprocess '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
+
+
 def preprocess_option():
     return click.option("--preprocess", type=click.Choice(PREPROCESS_CHOICES), default="none",
                         show_default=True, help=PREPROCESS_HELP)

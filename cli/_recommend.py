@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, OneLineCommand, echo_json, handle_errors, seed_option
-
-
-def _preprocessing():
-    from transferability.datasets import PREPROCESSING
-
-    return list(PREPROCESSING)
+from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_json, handle_errors, seed_option
 
 
 @click.command("recommend", cls=OneLineCommand)
@@ -37,8 +31,7 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
 
     from transferability.datasets import load_pair
 
-    if preprocess not in _preprocessing():
-        raise InputError(f"unknown --preprocess '{preprocess}'; choose one of {', '.join(_preprocessing())}")
+    check_preprocess(preprocess)
     if top is not None and top < 1:
         raise InputError(f"--top must be at least 1, got {top}")
     if budget is not None and not budget > 0:

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, OneLineCommand, echo_json, handle_errors, seed_option
-
-
-def _preprocessing():
-    from transferability.datasets import PREPROCESSING
-
-    return list(PREPROCESSING)
+from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_json, handle_errors, seed_option
 
 
 @click.command("score", cls=OneLineCommand)
@@ -42,8 +36,7 @@ def score_cmd(source, target, as_json, k, fail_below, base_estimator, preprocess
     from transferability.meta._easytrans import assess, load_easytrans, threshold_index
     from transferability.utils.validation import InputError
 
-    if preprocess not in _preprocessing():
-        raise InputError(f"unknown --preprocess '{preprocess}'; choose one of {', '.join(_preprocessing())}")
+    check_preprocess(preprocess)
     if fail_below is not None and not (math.isfinite(fail_below) and 0.0 <= fail_below <= 1.0):
         raise InputError(f"--fail-below must be a probability in [0, 1], got {fail_below}")
     models = load_easytrans(models_dir)  # bad model files and a bad --k fail before any data is read
