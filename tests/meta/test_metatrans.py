@@ -84,6 +84,26 @@ def test_knn_reproduces_training_pair_with_one_neighbor_and_loo_distance():
     assert_allclose(knn.loo_nn_distance(), d.min(axis=1), atol=1e-9)
 
 
+def test_knn_with_a_missing_feature_still_finds_the_nearest_pairs():
+    # one training pair and one query miss a feature (NaN): it must count as the training mean,
+    # not turn every distance into NaN (which made argsort return the first rows for every query)
+    rng = np.random.RandomState(3)
+    acc = rng.uniform(0.3, 0.9, size=(30, 4))
+    X = rng.randn(30, 3)
+    X[4, 1] = np.nan
+    t = _table(acc, ["a"] * 15 + ["b"] * 15, X=X)
+    knn = KNNEffect(n_neighbors=1).fit(t)
+    assert np.all(np.isfinite(knn.mean_)) and np.all(np.isfinite(knn.reference_))
+    assert_allclose(knn.predict(t.X[20:25]), t.log_effect[20:25], atol=1e-9)
+    q = t.X[[22]].copy()
+    q[0, 1] = np.nan
+    idx, dist = knn.neighbors(q)
+    assert np.isfinite(dist).all()
+    Z = knn.reference_
+    expect = np.argmin(((Z[:, [0, 2]] - knn.transform(q)[:, [0, 2]]) ** 2).sum(1) + Z[:, 1] ** 2)
+    assert idx[0, 0] == expect
+
+
 def test_lgbm_is_deterministic_and_no_adapt_effect_is_one():
     rng = np.random.RandomState(1)
     acc = rng.uniform(0.3, 0.9, size=(60, 4))

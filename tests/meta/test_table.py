@@ -7,7 +7,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from transferability.meta._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-from transferability.meta._table import ACC_FLOOR, base_of, build_tables, records_hash, signed_log, task_of
+from transferability.meta._table import (
+    ACC_FLOOR, SignedLogScaler, base_of, build_tables, records_hash, signed_log, task_of,
+)
 from transferability.utils.validation import InputError
 
 
@@ -114,3 +116,15 @@ def test_base_estimator_free_methods_join_every_base_estimator():
     for t in tables.values():
         assert t.methods == ["meda", "no_adapt"]
         assert_allclose(t.log_effect[:, 0], [np.log(0.75 / 0.5), np.log(0.4 / 0.8)])
+
+
+def test_signed_log_scaler_ignores_missing_values_and_maps_them_to_the_mean():
+    X = np.array([[1.0, 5.0, np.nan], [3.0, 5.0, np.nan], [np.nan, 5.0, np.nan], [5.0, 5.0, np.nan]])
+    sc = SignedLogScaler.fit(X)
+    z = signed_log(np.array([1.0, 3.0, 5.0]))
+    assert_allclose(sc.mean, [z.mean(), signed_log(5.0), 0.0])
+    assert_allclose(sc.scale, [z.std(), 1.0, 1.0])  # constant and all-missing features: unit scale
+    Z = sc.transform(X)
+    assert np.isfinite(Z).all()
+    assert_allclose(Z[2], 0.0)  # missing -> the training mean
+    assert_allclose(Z[:, 0][[0, 1, 3]], (z - z.mean()) / z.std())

@@ -46,9 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.numerics import nearest_other_distances, sq_distances
 from ..utils.validation import InputError
 from ._features import LABEL_FEATURES, LABEL_FREE_FEATURES  # the models' two feature sets
-from ._table import base_of, records_hash, signed_log, task_of
+from ._table import GroupedRows, SignedLogScaler, base_of, records_hash, task_of
 
 __all__ = [
     "KSHOT_LADDER", "LABEL_FREE_FEATURES", "LABEL_FEATURES", "MANIFEST", "FORMAT", "FORMAT_VERSION",
@@ -135,7 +136,7 @@ def label_pair(best: float, kshot: dict, thresholds) -> tuple:
 
 
 @dataclass
-class LabelTable:
+class LabelTable(GroupedRows):
     """EasyTransferability's training data for one base estimator (rows = pairs)."""
 
     base_estimator: str
@@ -152,16 +153,6 @@ class LabelTable:
     bases: np.ndarray
     tasks: np.ndarray
     dropped: dict = field(default_factory=dict)
-
-    @property
-    def n_pairs(self) -> int:
-        return int(self.X.shape[0])
-
-    def groups(self, by: str) -> np.ndarray:
-        try:
-            return {"family": self.families, "base": self.bases, "task": self.tasks}[by]
-        except KeyError:
-            raise InputError(f"unknown grouping '{by}'; use family, base or task") from None
 
     def columns(self, names) -> np.ndarray:
         idx = [self.feature_names.index(n) for n in names]
@@ -369,14 +360,12 @@ class _LinearScorer:
     def fit(cls, X, y, feature_names=None):
         from sklearn.linear_model import LogisticRegression
 
-        Z = signed_log(X)
-        mean, sd = Z.mean(axis=0), Z.std(axis=0)
-        scale = np.where(sd > 1e-12, sd, 1.0)
-        lr = LogisticRegression(C=LINEAR_C, max_iter=2000).fit((Z - mean) / scale, np.asarray(y).astype(int))
-        return cls(mean, scale, lr.coef_[0], lr.intercept_[0])
+        sc = SignedLogScaler.fit(X)
+        lr = LogisticRegression(C=LINEAR_C, max_iter=2000).fit(sc.transform(X), np.asarray(y).astype(int))
+        return cls(sc.mean, sc.scale, lr.coef_[0], lr.intercept_[0])
 
     def raw(self, X):
-        return ((signed_log(X) - self.mean) / self.scale) @ self.coef + self.intercept
+        return SignedLogScaler(self.mean, self.scale).transform(X) @ self.coef + self.intercept
 
     def to_dict(self):
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
@@ -591,19 +580,15 @@ class _OOD:
 
     @classmethod
     def fit(cls, X):
-        Z = signed_log(X)
-        mean, sd = Z.mean(axis=0), Z.std(axis=0)
-        scale = np.where(sd > 1e-12, sd, 1.0)
-        R = (Z - mean) / scale
-        d2 = np.sum(R ** 2, 1)[:, None] + np.sum(R ** 2, 1)[None, :] - 2.0 * R @ np.ascontiguousarray(R.T)
-        np.fill_diagonal(d2, np.inf)
-        loo = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        sc = SignedLogScaler.fit(X)
+        R = sc.transform(X)
+        loo = nearest_other_distances(R)
         thr = float(np.percentile(loo, OOD_PERCENTILE)) if len(loo) > 1 else None
-        return cls(mean, scale, R, thr)
+        return cls(sc.mean, sc.scale, R, thr)
 
     def nearest(self, x):
-        z = (signed_log(np.asarray(x, float).reshape(1, -1)) - self.mean) / self.scale
-        return float(np.sqrt(np.maximum(np.sum((self.reference - z) ** 2, axis=1), 0.0)).min())
+        z = SignedLogScaler(self.mean, self.scale).transform(np.asarray(x, float).reshape(1, -1))
+        return float(np.sqrt(sq_distances(z, self.reference)).min())
 
     def to_dict(self):
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "reference": self.reference.tolist(),

@@ -37,7 +37,7 @@ import numpy as np
 from ._easytrans import (
     DEFAULT_K, LABEL_FREE_FEATURES, THRESHOLD, CumulativeModel, build_label_tables, label_equivalent,
 )
-from ._table import signed_log
+from ._table import SignedLogScaler
 
 __all__ = ["PROTOCOLS", "LEARNERS", "CHOICES", "choose_learners", "evaluate_table", "compact_summary", "threshold_metrics", "easytrans_section", "DIVERGENCES"]
 
@@ -71,10 +71,8 @@ def _single_feature(xtr, Ytr, xte):
     """One-feature logistic regression per threshold (base rate where training labels are constant)."""
     from sklearn.linear_model import LogisticRegression
 
-    ztr, zte = signed_log(xtr), signed_log(xte)
-    mu, sd = ztr.mean(), ztr.std()
-    sd = sd if sd > 1e-12 else 1.0
-    ztr, zte = ((ztr - mu) / sd).reshape(-1, 1), ((zte - mu) / sd).reshape(-1, 1)
+    sc = SignedLogScaler.fit(np.reshape(xtr, (-1, 1)))
+    ztr, zte = sc.transform(np.reshape(xtr, (-1, 1))), sc.transform(np.reshape(xte, (-1, 1)))
     out = np.empty((len(xte), Ytr.shape[1]))
     for j in range(Ytr.shape[1]):
         known = ~np.isnan(Ytr[:, j])

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._table import TrainingTable, signed_log
+from ..utils.numerics import nearest_other_distances, sq_distances
+from ._table import SignedLogScaler, TrainingTable
 
 __all__ = ["FixedDefault", "KNNEffect", "LGBMEffect", "LGBMRank", "LGBM_PARAMS", "MARGINS",
            "guarded_pick", "inner_calibration", "conformal_quantiles", "group_macro_mean", "make_learner",
@@ -76,8 +77,8 @@ class FixedDefault:
 class KNNEffect:
     """Distance-weighted mean log effect of the ``n_neighbors`` nearest training pairs.
 
-    Meta-features are signed-log transformed (:func:`signed_log`) and standardised with the
-    training mean and standard deviation; constant features get unit scale.
+    Meta-features go through :class:`SignedLogScaler` (signed log, standardised with the
+    training mean and standard deviation; a missing value counts as the mean).
     """
 
     name = "knn"
@@ -86,24 +87,26 @@ class KNNEffect:
     def __init__(self, n_neighbors=10):
         self.n_neighbors = n_neighbors
 
+    @property
+    def mean_(self):
+        return self.scaler_.mean
+
+    @property
+    def scale_(self):
+        return self.scaler_.scale
+
     def transform(self, X):
-        return (signed_log(X) - self.mean_) / self.scale_
+        return self.scaler_.transform(X)
 
     def fit(self, table: TrainingTable, groups=None):
-        Z = signed_log(table.X)
-        self.mean_ = Z.mean(axis=0)
-        sd = Z.std(axis=0)
-        self.scale_ = np.where(sd > 1e-12, sd, 1.0)
-        self.reference_ = (Z - self.mean_) / self.scale_
+        self.scaler_ = SignedLogScaler.fit(table.X)
+        self.reference_ = self.scaler_.transform(table.X)
         self.log_effect_ = np.asarray(table.log_effect, dtype=np.float64)
         self.names_ = list(table.names)
         return self
 
     def distances(self, X):
-        Z = self.transform(X)
-        d2 = (np.sum(Z ** 2, axis=1)[:, None] + np.sum(self.reference_ ** 2, axis=1)[None, :]
-              - 2.0 * Z @ np.ascontiguousarray(self.reference_.T))
-        return np.sqrt(np.maximum(d2, 0.0))
+        return np.sqrt(sq_distances(self.transform(X), self.reference_))
 
     def neighbors(self, X):
         """(indices, distances) of the nearest training pairs, nearest first (stable ties)."""
@@ -122,10 +125,7 @@ class KNNEffect:
 
     def loo_nn_distance(self):
         """Each training pair's distance to its nearest *other* training pair."""
-        Z = self.reference_
-        d2 = np.sum(Z ** 2, axis=1)[:, None] + np.sum(Z ** 2, axis=1)[None, :] - 2.0 * Z @ np.ascontiguousarray(Z.T)
-        np.fill_diagonal(d2, np.inf)
-        return np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        return nearest_other_distances(self.reference_)
 
 
 def _long(X, n_methods):

@@ -27,7 +27,7 @@ from ..utils.io import json_safe
 from ..utils.validation import InputError
 from ._metatrans import FixedDefault, KNNEffect, LGBMEffect, guarded_pick, inner_calibration
 from ._runtime import RuntimeModel
-from ._table import TrainingTable, build_tables, records_hash
+from ._table import SignedLogScaler, TrainingTable, build_tables, records_hash
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "train_models", "save_models", "load_models",
            "models_dir", "shipped_records_hash", "choose_candidate", "MetaTransModel", "ModelSet"]
@@ -251,8 +251,10 @@ class MetaTransModel:
             raise InputError("the models' method vocabulary lacks no_adapt")
         k = entry["knn"]
         self.knn = KNNEffect(n_neighbors=int(k["n_neighbors"]))
-        self.knn.mean_ = np.asarray(k["mean"], dtype=np.float64)
-        self.knn.scale_ = np.asarray(k["scale"], dtype=np.float64)
+        self.knn.scaler_ = SignedLogScaler(k["mean"], k["scale"])
+        if not (np.all(np.isfinite(self.knn.mean_)) and np.all(np.isfinite(self.knn.scale_))):
+            raise InputError("the kNN standardisation in the models has missing values; "
+                             "retrain them with `transferability meta train`")
         self.knn.reference_ = np.asarray(k["reference"], dtype=np.float64)
         self.knn.log_effect_ = np.asarray(k["log_effect"], dtype=np.float64)
         self.knn.names_ = list(k["names"])

@@ -100,8 +100,53 @@ def signed_log(X):
     return np.sign(X) * np.log1p(np.abs(X))
 
 
+class SignedLogScaler:
+    """:func:`signed_log`, then standardised with the training mean and standard deviation.
+
+    The one feature transform of the distance- and linear-model learners (kNN over pairs, the
+    out-of-distribution detectors, the linear EasyTransferability model). Missing meta-features
+    (NaN, e.g. ``source_cv_accuracy`` when a source class has too few rows to cross-validate)
+    are ignored when fitting and become 0, the training mean, when transforming: one missing
+    value must not turn every distance into NaN. Constant or all-missing features get unit scale.
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, X):
+        Z = signed_log(X)
+        seen = ~np.isnan(Z)
+        n = seen.sum(axis=0)
+        mean = np.where(n > 0, np.where(seen, Z, 0.0).sum(axis=0) / np.maximum(n, 1), 0.0)
+        var = np.where(seen, (Z - mean) ** 2, 0.0).sum(axis=0) / np.maximum(n, 1)
+        sd = np.sqrt(var)
+        return cls(mean, np.where(sd > 1e-12, sd, 1.0))
+
+    def transform(self, X):
+        Z = (signed_log(X) - self.mean) / self.scale
+        Z[np.isnan(Z)] = 0.0
+        return Z
+
+
+class GroupedRows:
+    """Rows = pairs with ``X``, ``families``, ``bases`` and ``tasks``: the two learners' tables."""
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.X.shape[0])
+
+    def groups(self, by: str) -> np.ndarray:
+        """Group labels by ``"family"``, ``"base"`` or ``"task"``."""
+        try:
+            return {"family": self.families, "base": self.bases, "task": self.tasks}[by]
+        except KeyError:
+            raise InputError(f"unknown grouping '{by}'; use family, base or task") from None
+
+
 @dataclass
-class TrainingTable:
+class TrainingTable(GroupedRows):
     """The learners' training data for one base estimator (rows = pairs)."""
 
     base_estimator: str
@@ -117,17 +162,6 @@ class TrainingTable:
     bases: np.ndarray
     tasks: np.ndarray
     dropped: dict = field(default_factory=dict)
-
-    @property
-    def n_pairs(self) -> int:
-        return int(self.X.shape[0])
-
-    def groups(self, by: str) -> np.ndarray:
-        """Group labels by ``"family"``, ``"base"`` or ``"task"``."""
-        try:
-            return {"family": self.families, "base": self.bases, "task": self.tasks}[by]
-        except KeyError:
-            raise InputError(f"unknown grouping '{by}'; use family, base or task") from None
 
     def subset(self, mask) -> "TrainingTable":
         """The rows selected by a boolean mask or an index array."""

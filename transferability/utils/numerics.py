@@ -113,6 +113,13 @@ def sq_distances(A, B=None, *, A_sqnorms=None, B_sqnorms=None, block_size=None):
     return D
 
 
+def nearest_other_distances(A):
+    """Each row's Euclidean distance to its nearest *other* row (``inf`` for a single row)."""
+    D = sq_distances(A)
+    np.fill_diagonal(D, np.inf)
+    return np.sqrt(D.min(axis=1))
+
+
 def rbf_kernel(A, B=None, gamma=1.0, *, block_size=None):
     """Gaussian kernel ``k(a, b) = exp(-gamma |a - b|²)`` between the rows of ``A`` and ``B``.
 
