@@ -128,3 +128,10 @@ def test_signed_log_scaler_ignores_missing_values_and_maps_them_to_the_mean():
     assert np.isfinite(Z).all()
     assert_allclose(Z[2], 0.0)  # missing -> the training mean
     assert_allclose(Z[:, 0][[0, 1, 3]], (z - z.mean()) / z.std())
+
+
+def test_signed_log_scaler_refuses_a_missing_mean_or_scale_from_a_model_file():
+    with pytest.raises(InputError, match="standardisation has missing values"):
+        SignedLogScaler([0.0, None], [1.0, 1.0])  # JSON null, as the first 851-pair models held
+    with pytest.raises(InputError, match="standardisation has missing values"):
+        SignedLogScaler([0.0, 0.0], [1.0, float("nan")])

@@ -353,7 +353,7 @@ class _LinearScorer:
     kind = "logistic"
 
     def __init__(self, mean, scale, coef, intercept):
-        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+        self.scaler = SignedLogScaler(mean, scale)
         self.coef, self.intercept = np.asarray(coef, float), float(intercept)
 
     @classmethod
@@ -365,10 +365,10 @@ class _LinearScorer:
         return cls(sc.mean, sc.scale, lr.coef_[0], lr.intercept_[0])
 
     def raw(self, X):
-        return SignedLogScaler(self.mean, self.scale).transform(X) @ self.coef + self.intercept
+        return self.scaler.transform(X) @ self.coef + self.intercept
 
     def to_dict(self):
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+        return {"mean": self.scaler.mean.tolist(), "scale": self.scaler.scale.tolist(), "coef": self.coef.tolist(),
                 "intercept": self.intercept}
 
 
@@ -519,7 +519,7 @@ class CumulativeModel:
             if e["learner"] == "logistic":
                 lin = e["linear"]
                 scorer = _LinearScorer(lin["mean"], lin["scale"], lin["coef"], lin["intercept"])
-                if not len(scorer.coef) == len(scorer.mean) == len(scorer.scale) == len(m.feature_names):
+                if not len(scorer.coef) == len(scorer.scaler.mean) == len(scorer.scaler.scale) == len(m.feature_names):
                     raise InputError(f"malformed EasyTransferability level k={e.get('k')}: the linear model has "
                                      f"{len(scorer.coef)} coefficients for {len(m.feature_names)} features")
                 m.levels_.append(_Level(scorer=scorer, cmap=cmap))
@@ -575,7 +575,7 @@ class _OOD:
     percentile of the training pairs' leave-one-out nearest distances."""
 
     def __init__(self, mean, scale, reference, threshold):
-        self.mean, self.scale = np.asarray(mean, float), np.asarray(scale, float)
+        self.scaler = SignedLogScaler(mean, scale)
         self.reference, self.threshold = np.asarray(reference, float), threshold
 
     @classmethod
@@ -587,11 +587,11 @@ class _OOD:
         return cls(sc.mean, sc.scale, R, thr)
 
     def nearest(self, x):
-        z = SignedLogScaler(self.mean, self.scale).transform(np.asarray(x, float).reshape(1, -1))
+        z = self.scaler.transform(np.asarray(x, float).reshape(1, -1))
         return float(np.sqrt(sq_distances(z, self.reference)).min())
 
     def to_dict(self):
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "reference": self.reference.tolist(),
+        return {"mean": self.scaler.mean.tolist(), "scale": self.scaler.scale.tolist(), "reference": self.reference.tolist(),
                 "threshold": self.threshold}
 
 

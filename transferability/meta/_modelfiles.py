@@ -251,10 +251,7 @@ class MetaTransModel:
             raise InputError("the models' method vocabulary lacks no_adapt")
         k = entry["knn"]
         self.knn = KNNEffect(n_neighbors=int(k["n_neighbors"]))
-        self.knn.scaler_ = SignedLogScaler(k["mean"], k["scale"])
-        if not (np.all(np.isfinite(self.knn.mean_)) and np.all(np.isfinite(self.knn.scale_))):
-            raise InputError("the kNN standardisation in the models has missing values; "
-                             "retrain them with `transferability meta train`")
+        self.knn.scaler_ = SignedLogScaler(k["mean"], k["scale"])  # refuses a missing mean or scale
         self.knn.reference_ = np.asarray(k["reference"], dtype=np.float64)
         self.knn.log_effect_ = np.asarray(k["log_effect"], dtype=np.float64)
         self.knn.names_ = list(k["names"])

@@ -108,11 +108,16 @@ class SignedLogScaler:
     (NaN, e.g. ``source_cv_accuracy`` when a source class has too few rows to cross-validate)
     are ignored when fitting and become 0, the training mean, when transforming: one missing
     value must not turn every distance into NaN. Constant or all-missing features get unit scale.
+    A mean or scale that is itself missing (read from a model file written before this fix,
+    where JSON turned the NaN into ``null``) is refused with an :class:`InputError`.
     """
 
     def __init__(self, mean, scale):
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        if not (np.all(np.isfinite(self.mean)) and np.all(np.isfinite(self.scale))):
+            raise InputError("the models' feature standardisation has missing values; "
+                             "retrain them with `transferability meta train`")
 
     @classmethod
     def fit(cls, X):
