@@ -53,6 +53,12 @@ def synthetic_records(n=96, seed=0):
     (0.75, {1: 0.5, 3: 0.6, 5: 0.7}, 5, True, [1, 1, 1, np.nan]),
     # k = 1 unknown but 3 reached: k* >= 1 follows
     (0.65, {3: 0.6, 5: 0.7, 10: 0.8}, 3, False, [1, 1, 0, 0]),
+    # k = 10 unknown but 5 not reached: the baseline does not fall with k, so k* >= 10 is false
+    (0.65, {1: 0.5, 3: 0.6, 5: 0.7}, 3, False, [1, 1, 0, 0]),
+    # only k = 1 known and not reached: every threshold is known false
+    (0.4, {1: 0.5}, 0, False, [0, 0, 0, 0]),
+    # only k = 1 known and reached: every larger threshold undecided
+    (0.6, {1: 0.5}, 1, True, [1, np.nan, np.nan, np.nan]),
 ])
 def test_label_pair(best, kshot, kstar, censored, y):
     k, c, labels = label_pair(best, kshot, LADDER)
@@ -87,10 +93,10 @@ def test_build_label_tables_best_outcome_is_mean_over_seeds_then_max_over_method
     assert t.thresholds == LADDER
     assert_allclose(t.best, [0.62, 0.95, 0.2])
     assert_array_equal(t.kstar, [3, 10, 0])
-    # a None accuracy is unknown: k* is the *largest* k reached, so with k = 5 unknown even k* >= 1 is
-    # undecided (k = 5 might be reached); k* = 0 is a censored lower bound
-    assert_array_equal(t.censored, [False, False, True])
-    assert np.isnan(t.Y[2, :3]).all() and t.Y[2, 3] == 0.0
+    # a None accuracy is unknown; k = 1 is not reached, and the baseline does not fall with k, so
+    # the unknown k = 5 is not reached either: every threshold is known false, k* = 0 is exact
+    assert_array_equal(t.censored, [False, False, False])
+    assert_array_equal(t.Y[2], [0, 0, 0, 0])
 
 
 def test_build_label_tables_ladder_is_what_the_store_holds_and_other_schemas_are_dropped():
@@ -387,7 +393,7 @@ def test_threshold_metrics_within_group_auc_brier_skill_and_reliability():
     assert_allclose(m["max_gap"], max(abs(r["mean_predicted"] - r["observed"]) for r in m["reliability"]))
 
 
-def test_choose_learners_takes_the_best_base_protocol_brier_skill_and_keeps_the_earlier_on_ties():
+def test_choose_learners_ships_the_inner_choice_whatever_the_held_out_scores():
     from transferability.meta._easytrans_eval import choose_learners
 
     def entry(bss):
@@ -398,8 +404,13 @@ def test_choose_learners_takes_the_best_base_protocol_brier_skill_and_keeps_the_
                         "label_free_auto": entry(float("nan")), "label_free_lgbm": entry(-0.2)}}
     ch = choose_learners(summary, 10)
     assert ch["protocol"] == "base"
-    assert ch["labelled"] == "labelled_lgbm" and ch["labelled_learner"] == "lgbm"
-    assert ch["label_free"] == "label_free_lgbm"  # NaN never wins
+    # a better held-out score of another learner does not change what ships (no choice on test groups)
+    assert ch["labelled"] == "labelled_auto" and ch["labelled_learner"] == "auto"
+    assert ch["label_free"] == "label_free_auto"
+    assert ch["labelled_bss"] == {"labelled_auto": 0.1, "labelled_lgbm": 0.3, "labelled_logistic": 0.3}
+    # without the auto row (a partial evaluation) the first evaluated learner is reported
+    ch = choose_learners({"base": {"label_free_lgbm": entry(0.2), "label_free_logistic": entry(0.4)}}, 10)
+    assert ch["label_free"] == "label_free_lgbm" and "labelled" not in ch
 
 
 def test_evaluation_section_on_synthetic_records(tmp_path):

@@ -6,15 +6,20 @@ library (``no_adapt`` included): each method's target accuracy averaged over its
 largest k of the store's *ladder* whose k-shot baseline ``best`` reaches (``best >= kshot[k]``),
 0 when it reaches none. The ladder is the k values of :data:`KSHOT_LADDER` (1, 3, 5, 10, 20, 50)
 for which the records hold a k-shot baseline of that base estimator; its top means "at least
-top" (today's shipped store stops at 10, so ``k* = 10`` reads "k* >= 10").
+top" (the shipped store's ladder reaches 50, so ``k* = 50`` reads "k* >= 50").
 
 **Unknown k-shot values.** A pair whose baseline at some ladder k is missing (the target had
 too few samples per class, or ``accuracy`` is None) does not tell whether k is reached. The
-threshold labels ``y_t = [k* >= t]`` stay exact where the known values decide them: ``y_t = 1``
-as soon as some known ``k >= t`` is reached; ``y_t = 0`` only when every ``k >= t`` of the ladder
-is known and unreached; otherwise ``y_t`` is unknown and the pair is left out of threshold t's
-classifier (and of every metric at t). k* itself is then censored (a lower bound) and left out
-of the k*-within-one-step figure.
+threshold labels ``y_t = [k* >= t]`` assume that the k-shot baseline does not fall as k grows
+(more labels never hurt on average; on the shipped store the known values contradict it on
+5 of 836 ``1nn`` and 2 of 836 ``logreg`` pairs): with ``lo`` = k* (the largest known k reached)
+and ``hi`` = the smallest known k above ``lo`` that is not reached, ``y_t = 1`` for ``t <= lo``,
+``y_t = 0`` for ``t >= hi`` (a larger, unknown k would not be reached either), and ``y_t`` is
+unknown in between; such a pair is left out of threshold t's classifier and of every metric at
+t, and k* is *censored* (a lower bound) and left out of the k*-within-one-step figure. (The
+first version's label was 0 only when *every* k >= t was known, which dropped the negatives of targets
+too small for the 50-shot baseline but kept their positives: at t = 10 the shipped store's
+positive rate read 92.6 % instead of 83.3 % for ``1nn``.)
 
 **Learner** (:class:`CumulativeModel`): one binary classifier per ladder threshold t, each
 calibrated by a map (sigmoid or isotonic) fitted on *group-held-out* raw scores
@@ -117,21 +122,17 @@ def label_pair(best: float, kshot: dict, thresholds) -> tuple:
         The largest known ladder k with ``best >= kshot[k]``, else 0 (a lower bound when
         ``censored``).
     censored : bool
-        Some ladder k above ``kstar`` is unknown.
+        k* is only a lower bound: a ladder k between ``kstar`` and the smallest known
+        unreached k above it (or the ladder's top) is unknown.
     y : ndarray of shape (len(thresholds),)
         ``[k* >= t]`` per threshold: 1.0, 0.0, or NaN when the known values do not decide it.
     """
     thresholds = list(thresholds)
     reached = {k: best >= kshot[k] for k in thresholds if k in kshot}
     kstar = max([k for k, r in reached.items() if r], default=0)
-    y = np.full(len(thresholds), np.nan)
-    for j, t in enumerate(thresholds):
-        above = thresholds[j:]
-        if any(reached.get(k) is True for k in above):
-            y[j] = 1.0
-        elif all(k in reached for k in above):
-            y[j] = 0.0
-    censored = any(k not in reached for k in thresholds if k > kstar)
+    hi = min([k for k, r in reached.items() if not r and k > kstar], default=math.inf)
+    y = np.array([1.0 if t <= kstar else 0.0 if t >= hi else np.nan for t in thresholds])
+    censored = bool(np.isnan(y).any())
     return int(kstar), bool(censored), y
 
 
