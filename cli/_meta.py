@@ -28,9 +28,12 @@ def _records(store_path, without_default):
 @click.option("--output", default=None, help="Model directory to write (default: the user's data directory).")
 @click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Worker processes for the held-out folds that choose the candidate (-1: all cores); "
+                   "the files are the same for any number.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
-def train_cmd(store_path, output, without_default, as_json, quiet):
+def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     """Retrain the MetaTrans and EasyTransferability models (deterministic: the same records give
     identical files)."""
     import os
@@ -40,9 +43,12 @@ def train_cmd(store_path, output, without_default, as_json, quiet):
     if output is None:
         base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
         output = os.path.join(base, "transferability", "models")
+    from transferability.utils.parallel import check_n_jobs
+
+    check_n_jobs(n_jobs)  # before loading anything
     records = _records(store_path, without_default)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
-    models = train_models(records, includes_default=not without_default, progress=progress)
+    models = train_models(records, includes_default=not without_default, progress=progress, n_jobs=n_jobs)
     paths = save_models(models, output)
     from transferability.meta._easytrans import save_easytrans, train_easytrans
 
@@ -73,14 +79,19 @@ def train_cmd(store_path, output, without_default, as_json, quiet):
 @click.option("--posthoc-data", "posthoc_data", default=None,
               help="Benchmark data directory: also run every method on the real tasks and select post hoc "
                    "(minutes).")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Worker processes for the held-out folds (-1: all cores); the page is the same for any number.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
-def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, quiet):
+def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_jobs, quiet):
     """Group-held-out evaluation of every candidate; writes the evaluation page and its figures."""
     import os
 
     from transferability.meta._evaluation_page import write_evaluation
 
+    from transferability.utils.parallel import check_n_jobs
+
+    check_n_jobs(n_jobs)  # before loading anything
     records = _records(store_path, without_default)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     if posthoc_data is not None and not os.path.isdir(posthoc_data):
@@ -88,5 +99,5 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, qui
 
         raise InputError(f"--posthoc-data: not a directory: {posthoc_data}")
     written = write_evaluation(records, output, figures_dir=figures, progress=progress,
-                               posthoc_data_dir=posthoc_data)
+                               posthoc_data_dir=posthoc_data, n_jobs=n_jobs)
     click.echo(f"wrote {', '.join(written)}")

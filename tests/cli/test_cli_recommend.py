@@ -116,9 +116,9 @@ def test_recommend_bad_inputs_exit_2(pair, models, tmp_path):
 
 def test_meta_train_is_deterministic_and_recommend_uses_it(small_store, pair, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    for d in (a, b):
+    for d, n_jobs in ((a, "1"), (b, "2")):  # the same files whatever the number of workers
         r = _runner().invoke(meta_group, ["train", "--store", small_store, "--without-default", "--output", str(d),
-                                          "--quiet", "--json"])
+                                          "--quiet", "--json", "--n-jobs", n_jobs])
         assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert set(out["models"]) == {"1nn", "logreg"}
@@ -139,9 +139,14 @@ def test_meta_train_errors(tmp_path):
     assert r.exit_code == 2 and "--without-default needs --store" in r.stderr
     r = _runner().invoke(meta_group, ["train", "--store", str(tmp_path / "none.sqlite"), "--output", str(tmp_path)])
     assert r.exit_code == 2 and "store not found" in r.stderr
+    r = _runner().invoke(meta_group, ["train", "--n-jobs", "0", "--output", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "n_jobs must be a positive number" in r.stderr and not (tmp_path / "m").exists()
     r = _runner().invoke(meta_group, ["evaluate", "--posthoc-data", str(tmp_path / "nodata"),
                                       "--output", str(tmp_path / "e.md")])
     assert r.exit_code == 2 and "--posthoc-data: not a directory" in r.stderr
+    r = _runner().invoke(meta_group, ["evaluate", "--n-jobs", "0", "--output", str(tmp_path / "e.md")])
+    assert r.exit_code == 2 and "n_jobs must be a positive number" in r.stderr
+    assert not (tmp_path / "e.md").exists()
 
 
 def test_ood_pair_warns_on_stderr(models, tmp_path):
@@ -163,7 +168,7 @@ def test_ood_pair_warns_on_stderr(models, tmp_path):
 def test_meta_evaluate_writes_the_page(small_store, tmp_path):
     out = tmp_path / "docs" / "evaluation.md"
     r = _runner().invoke(meta_group, ["evaluate", "--store", small_store, "--without-default", "--output", str(out),
-                                      "--quiet"])
+                                      "--quiet", "--n-jobs", "2"])
     assert r.exit_code == 0, r.stderr
     page = out.read_text()
     assert "## Goals of the MetaTrans issue" in page and "#### leave-one-base-out" in page

@@ -413,6 +413,17 @@ def test_choose_learners_ships_the_inner_choice_whatever_the_held_out_scores():
     assert ch["label_free"] == "label_free_lgbm" and "labelled" not in ch
 
 
+def test_evaluate_table_in_two_workers_gives_the_same_probabilities_as_one():
+    from transferability.meta._easytrans_eval import evaluate_table
+
+    t = build_label_tables(synthetic_records(40))["1nn"]
+    one = evaluate_table(t, ("base",), learners=("labelled_logistic",))
+    two = evaluate_table(t, ("base",), learners=("labelled_logistic",), n_jobs=2)
+    for c, P in one["predictions"]["base"].items():
+        assert_array_equal(P, two["predictions"]["base"][c])
+    assert one["chosen"] == two["chosen"]
+
+
 def test_evaluation_section_on_synthetic_records(tmp_path):
     from transferability.meta._easytrans_eval import easytrans_section
 

@@ -255,6 +255,28 @@ def test_learners_find_the_planted_rule(small_records):
     assert s["oracle"]["overall"]["regret"] == 0.0
 
 
+def _assert_same_nested(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_same_nested(a[k], b[k])
+    elif isinstance(a, np.ndarray):
+        assert_array_equal(a, b)
+    else:
+        assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+def test_evaluation_folds_in_two_workers_give_the_same_result_as_one(small_records):
+    from transferability.meta._evaluation import evaluate_protocol, learning_curve
+
+    t = build_tables(small_records)["1nn"]
+    one = evaluate_protocol(t, "family", candidates=("fixed", "knn", "guarded_lgbm"))
+    two = evaluate_protocol(t, "family", candidates=("fixed", "knn", "guarded_lgbm"), n_jobs=2)
+    _assert_same_nested(one, two)
+    kw = dict(family_min_tasks=3, add_back=(0, 2), repeats=2, learners=("fixed", "knn"))
+    _assert_same_nested(learning_curve(t, **kw), learning_curve(t, n_jobs=2, **kw))
+
+
 def test_training_twice_gives_identical_files(small_records, small_models, tmp_path):
     (tmp_path / "metatrans-stale.txt").write_text("from an earlier training")
     (tmp_path / "easytrans-keep.txt").write_text("another learner's file")

@@ -510,9 +510,9 @@ def _record(store: MetaStore, rec: dict) -> int:
 
 def check_run_settings(n_jobs, backend, scheduler):
     """Check :func:`build`'s runner settings (raises :class:`InputError`), before any work."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise InputError(f"n_jobs must be a positive number of worker processes, or negative (-1: all cores), "
-                         f"got {n_jobs!r}")
+    from ..utils.parallel import check_n_jobs
+
+    check_n_jobs(n_jobs)
     if backend not in ("local", "dask"):
         raise InputError(f"unknown backend '{backend}'; choose local or dask")
     if backend == "dask" and not scheduler:
@@ -639,8 +639,9 @@ def _run_local(work, config, data_dir, n_jobs):
         return
     from joblib import Parallel, delayed
 
-    n_workers = min(len(work), n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
-    par = Parallel(n_jobs=max(n_workers, 1), return_as="generator_unordered")
+    from ..utils.parallel import n_workers
+
+    par = Parallel(n_jobs=n_workers(n_jobs, len(work)), return_as="generator_unordered")
     me = os.getpid()
     yield from par(delayed(_safe_run)(spec, todo, config, data_dir, me) for spec, todo in work)
 

@@ -159,8 +159,32 @@ def choose_learners(summary, k) -> dict:
     return out
 
 
-def evaluate_table(table, protocols=("family", "base"), *, learners=None, progress=None) -> dict:
+def _table_fold(table, by, g, learner_names) -> dict:
+    """One outer fold of :func:`evaluate_table`: every candidate fitted without group ``g``,
+    its probabilities on ``g`` (candidate -> (n_test, T) array)."""
+    groups = table.groups(by)
+    te, tr = groups == g, groups != g
+    T = len(table.thresholds)
+    Ytr = table.Y[tr]
+    rate = np.array([np.nanmean(Ytr[:, j]) if np.any(~np.isnan(Ytr[:, j])) else 0.5 for j in range(T)])
+    out = {"base_rate": np.tile(rate, (int(te.sum()), 1))}
+    for c in learner_names:
+        kind, cal, learner = LEARNERS[c]
+        feats = _features(table, kind)
+        m = CumulativeModel(feats, table.thresholds, calibration=cal, learner=learner).fit(
+            table.columns(feats)[tr], Ytr, groups[tr])
+        out[c] = m.predict_proba(table.columns(feats)[te])
+    for d in DIVERGENCES:
+        x = table.columns([d])[:, 0]
+        out[d] = _single_feature(x[tr], Ytr, x[te])
+    return out
+
+
+def evaluate_table(table, protocols=("family", "base"), *, learners=None, progress=None, n_jobs=1) -> dict:
     """Held-out predictions and metrics of every candidate, per protocol with >= 3 groups.
+
+    The outer folds are independent and deterministic: ``n_jobs`` worker processes give the same
+    result as one.
 
     Returns
     -------
@@ -169,6 +193,8 @@ def evaluate_table(table, protocols=("family", "base"), *, learners=None, progre
         a candidate's summary holds ``thresholds`` (k -> :func:`threshold_metrics`) and, for the
         learners, ``kstar``.
     """
+    from ..utils.parallel import map_ordered
+
     T = len(table.thresholds)
     preds, summary = {}, {}
     for by in protocols:
@@ -179,22 +205,13 @@ def evaluate_table(table, protocols=("family", "base"), *, learners=None, progre
         learner_names = list(LEARNERS if learners is None else learners)
         cands = learner_names + ["base_rate"] + list(DIVERGENCES)
         P = {c: np.full((table.n_pairs, T), np.nan) for c in cands}
-        for g in names:
-            if progress:
-                progress(f"easytrans {table.base_estimator}: {PROTOCOLS[by]}, held out {g}")
-            te, tr = groups == g, groups != g
-            Ytr = table.Y[tr]
-            rate = np.array([np.nanmean(Ytr[:, j]) if np.any(~np.isnan(Ytr[:, j])) else 0.5 for j in range(T)])
-            P["base_rate"][te] = rate
-            for c in learner_names:
-                kind, cal, learner = LEARNERS[c]
-                feats = _features(table, kind)
-                m = CumulativeModel(feats, table.thresholds, calibration=cal, learner=learner).fit(
-                    table.columns(feats)[tr], Ytr, groups[tr])
-                P[c][te] = m.predict_proba(table.columns(feats)[te])
-            for d in DIVERGENCES:
-                x = table.columns([d])[:, 0]
-                P[d][te] = _single_feature(x[tr], Ytr, x[te])
+        res = map_ordered(_table_fold, [(table, by, g, tuple(learner_names)) for g in names], n_jobs=n_jobs,
+                          progress=progress,
+                          describe=lambda a: f"easytrans {table.base_estimator}: {PROTOCOLS[by]}, {a[2]} done")
+        for g, r in zip(names, res):
+            te = groups == g
+            for c in cands:
+                P[c][te] = r[c]
         preds[by] = P
         s = {}
         for c in cands:
@@ -314,7 +331,7 @@ def _goal_lines(results, k):
     return lines
 
 
-def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, learners=None) -> str:
+def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, learners=None, n_jobs=1) -> str:
     """The EasyTransferability section (markdown) of the evaluation page; writes its PNG figures.
 
     Parameters
@@ -326,6 +343,8 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, lea
         (default: the parent of ``figures_dir``, i.e. the page sits beside ``figures/``).
     learners : list of str, default=None
         Keys of :data:`LEARNERS` to evaluate (default: all).
+    n_jobs : int, default=1
+        Worker processes for the held-out folds (the same result for any number).
     """
     figures_dir = os.fspath(figures_dir)
     os.makedirs(figures_dir, exist_ok=True)
@@ -350,7 +369,7 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, lea
                 f"{table.n_pairs} pairs, ladder {table.thresholds} (top {table.thresholds[-1]} means ≥ "
                 f"{table.thresholds[-1]}); {counts}; {int(table.censored.sum())} censored (k\\* only a "
                 f"lower bound: the next ladder k-shot value is unknown, the target being too small). Positive rate of k\\* ≥ {k}: {_pct(float(np.nanmean(table.Y[:, table.thresholds.index(k)])))}.", ""]
-        results = evaluate_table(table, learners=learners, progress=progress)
+        results = evaluate_table(table, learners=learners, progress=progress, n_jobs=n_jobs)
         name = f"easytrans-reliability-{be}.png"
         _figure_reliability(results, table, os.path.join(figures_dir, name))
         rel = os.path.relpath(os.path.join(figures_dir, name), page_dir).replace(os.sep, "/")

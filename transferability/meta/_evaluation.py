@@ -104,8 +104,61 @@ def baseline_metrics(accuracy, *, no_adapt: int):
     return out
 
 
-def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates=CANDIDATES):
+def _protocol_fold(table: TrainingTable, by: str, g, coverage, candidates) -> dict:
+    """One outer fold of :func:`evaluate_protocol`: fit on every group but ``g``, predict ``g``."""
+    groups = table.groups(by)
+    test = groups == g
+    train = table.subset(~test)
+    Xt = table.X[test]
+    nt, m = int(test.sum()), len(table.methods)
+    out = {k: {c: np.full((nt, m), np.nan) for c in candidates} for k in ("scores", "effects", "lower", "upper")}
+    out["picks"] = {c: np.zeros(nt, dtype=int) for c in candidates}
+    need_inner = any(c.startswith("guarded") or c in ("fixed", "knn", "lgbm") for c in candidates)
+    cal = inner_calibration(train, by, coverage=coverage) if need_inner else None
+    fixed = FixedDefault().fit(train, train.groups(by))
+    fitted = {"fixed": fixed}
+    if any("knn" in c for c in candidates):
+        fitted["knn"] = KNNEffect().fit(train)
+    if any("lgbm" in c for c in candidates):
+        fitted["lgbm"] = LGBMEffect().fit(train)
+    if "ranker" in candidates:
+        fitted["ranker"] = LGBMRank().fit(train)
+    fold = {"default": table.methods[fixed.default_], "n_train": train.n_pairs, "margins": {}}
+    for c in candidates:
+        base = c.replace("guarded_", "")
+        model = fitted[base]
+        if c == "ranker":
+            s = model.scores(Xt)
+            out["scores"][c] = s
+            out["picks"][c] = np.argmax(s, axis=1)
+            continue
+        eff = model.predict(Xt)
+        qlo, qhi = cal["quantiles"][base]
+        out["effects"][c], out["lower"][c], out["upper"][c] = eff, eff + qlo, eff + qhi
+        if c == "fixed":
+            s = model.scores(Xt)
+            p = np.full(len(Xt), fixed.default_)
+        elif c.startswith("guarded_"):
+            margin = cal["margins"][base]
+            fold["margins"][base] = margin
+            p = guarded_pick(eff, fixed.default_, margin)
+            s = eff.copy()
+            s[np.arange(len(p)), p] = np.inf
+        else:
+            s = eff
+            p = np.argmax(eff, axis=1)
+        out["scores"][c] = s
+        out["picks"][c] = p
+    out["fold"] = fold
+    return out
+
+
+def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates=CANDIDATES, n_jobs=1,
+                      progress=None):
     """Run every candidate under leave-one-``by``-out; per-pair predictions and metrics.
+
+    The outer folds are independent and deterministic: ``n_jobs`` worker processes give the same
+    result as one (:func:`~transferability.utils.parallel.map_ordered`).
 
     Returns
     -------
@@ -115,55 +168,26 @@ def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates
         -> metric -> per-pair array), ``folds`` (per test group: the fixed default and the
         guarded margins chosen on its training groups).
     """
+    from ..utils.parallel import map_ordered
+
     groups = table.groups(by)
     n, m = table.accuracy.shape
     j0 = table.methods.index("no_adapt")
     store = {k: {c: np.full((n, m), np.nan) for c in candidates} for k in ("scores", "effects", "lower", "upper")}
     picks = {c: np.zeros(n, dtype=int) for c in candidates}
     folds = {}
-    for g in np.unique(groups):
+    names = list(np.unique(groups))
+    results = map_ordered(_protocol_fold, [(table, by, g, coverage, tuple(candidates)) for g in names],
+                          n_jobs=n_jobs, progress=progress,
+                          describe=lambda a: f"{table.base_estimator}: {by} {a[2]} done")
+    for g, r in zip(names, results):
         test = groups == g
-        train = table.subset(~test)
-        Xt = table.X[test]
-        need_inner = any(c.startswith("guarded") or c in ("fixed", "knn", "lgbm") for c in candidates)
-        cal = inner_calibration(train, by, coverage=coverage) if need_inner else None
-        fixed = FixedDefault().fit(train, train.groups(by))
-        fitted = {"fixed": fixed}
-        if any("knn" in c for c in candidates):
-            fitted["knn"] = KNNEffect().fit(train)
-        if any("lgbm" in c for c in candidates):
-            fitted["lgbm"] = LGBMEffect().fit(train)
-        if "ranker" in candidates:
-            fitted["ranker"] = LGBMRank().fit(train)
-        fold = {"default": table.methods[fixed.default_], "n_train": train.n_pairs, "margins": {}}
+        for k in store:
+            for c in candidates:
+                store[k][c][test] = r[k][c]
         for c in candidates:
-            base = c.replace("guarded_", "")
-            model = fitted[base]
-            if c == "ranker":
-                s = model.scores(Xt)
-                store["scores"][c][test] = s
-                picks[c][test] = np.argmax(s, axis=1)
-                continue
-            eff = model.predict(Xt)
-            qlo, qhi = cal["quantiles"][base]
-            store["effects"][c][test] = eff
-            store["lower"][c][test] = eff + qlo
-            store["upper"][c][test] = eff + qhi
-            if c == "fixed":
-                s = model.scores(Xt)
-                p = np.full(len(Xt), fixed.default_)
-            elif c.startswith("guarded_"):
-                margin = cal["margins"][base]
-                fold["margins"][base] = margin
-                p = guarded_pick(eff, fixed.default_, margin)
-                s = eff.copy()
-                s[np.arange(len(p)), p] = np.inf
-            else:
-                s = eff
-                p = np.argmax(eff, axis=1)
-            store["scores"][c][test] = s
-            picks[c][test] = p
-        folds[str(g)] = fold
+            picks[c][test] = r["picks"][c]
+        folds[str(g)] = r["fold"]
     metrics = {}
     for c in candidates:
         eff = None if c == "ranker" else store["effects"][c]
@@ -203,55 +227,65 @@ def summarize(result, *, per="family"):
     return out
 
 
+def _curve_family(table: TrainingTable, fam, orders, add_back, learners) -> dict:
+    """The learning curve of one family (:func:`learning_curve`), for the given task orders."""
+    from ._metatrans import make_learner
+
+    j0 = table.methods.index("no_adapt")
+    kmax = max(add_back)
+    in_fam = table.families == fam
+    repeats = len(orders)
+    curves = {l: np.zeros(len(add_back)) for l in learners}
+    n_test = 0
+    for order in orders:
+        test_tasks, pool = order[kmax:], order[:kmax]
+        test = in_fam & np.isin(table.tasks, test_tasks)
+        n_test += int(test.sum())
+        Xt = table.X[test]
+        for ik, k in enumerate(add_back):
+            train = table.subset((~in_fam) | np.isin(table.tasks, pool[:k]))
+            fixed = FixedDefault().fit(train, train.families)
+            for l in learners:
+                if l == "fixed":
+                    p = np.full(len(Xt), fixed.default_)
+                elif l.startswith("guarded_"):
+                    base = l.replace("guarded_", "")
+                    cal = inner_calibration(train, "family", learners=(base,))
+                    eff = make_learner(base).fit(train).predict(Xt)
+                    p = guarded_pick(eff, fixed.default_, cal["margins"][base])
+                else:
+                    p = np.argmax(make_learner(l).fit(train).predict(Xt), axis=1)
+                reg = pair_metrics(table.accuracy[test], p, no_adapt=j0)["regret"]
+                curves[l][ik] += reg.mean() / repeats
+    return {"add_back": list(add_back), "n_test_pairs": n_test // repeats,
+            "regret": {l: [float(v) for v in c] for l, c in curves.items()}}
+
+
 def learning_curve(table: TrainingTable, *, family_min_tasks=12, add_back=(0, 2, 5, 10), repeats=5,
-                   learners=("fixed", "knn", "lgbm", "guarded_knn"), seed=0):
+                   learners=("fixed", "knn", "lgbm", "guarded_knn"), seed=0, n_jobs=1, progress=None):
     """Regret on a held-out family as whole tasks of it are added back to training.
 
     For each family with at least ``family_min_tasks`` tasks and each repeat, the family's tasks
     are shuffled; the last ``n_tasks - max(add_back)`` are the test tasks (the same for every
     point of the curve), and the first ``k`` are added back to the other families' pairs. Test
     tasks' variants are never in training. Returns ``{family: {learner: [mean regret per k]}}``
-    plus ``n_test_pairs``.
+    plus ``n_test_pairs``. The task orders are drawn here, one generator for all families in
+    sorted order, so ``n_jobs`` worker processes (one family each) give the same curves as one.
     """
+    from ..utils.parallel import map_ordered
+
     rng = np.random.RandomState(seed)
-    out = {}
-    j0 = table.methods.index("no_adapt")
     kmax = max(add_back)
+    work = []
     for fam in sorted(set(table.families.tolist())):
-        in_fam = table.families == fam
-        tasks = np.unique(table.tasks[in_fam])
+        tasks = np.unique(table.tasks[table.families == fam])
         if len(tasks) < family_min_tasks or len(tasks) <= kmax:
             continue
-        curves = {l: np.zeros(len(add_back)) for l in learners}
-        n_test = 0
-        for _ in range(repeats):
-            order = tasks[rng.permutation(len(tasks))]
-            test_tasks, pool = order[kmax:], order[:kmax]
-            test = in_fam & np.isin(table.tasks, test_tasks)
-            n_test += int(test.sum())
-            for ik, k in enumerate(add_back):
-                train = table.subset((~in_fam) | np.isin(table.tasks, pool[:k]))
-                fixed = FixedDefault().fit(train, train.families)
-                for l in learners:
-                    Xt = table.X[test]
-                    if l == "fixed":
-                        p = np.full(len(Xt), fixed.default_)
-                    elif l.startswith("guarded_"):
-                        base = l.replace("guarded_", "")
-                        cal = inner_calibration(train, "family", learners=(base,))
-                        from ._metatrans import make_learner
-
-                        eff = make_learner(base).fit(train).predict(Xt)
-                        p = guarded_pick(eff, fixed.default_, cal["margins"][base])
-                    else:
-                        from ._metatrans import make_learner
-
-                        p = np.argmax(make_learner(l).fit(train).predict(Xt), axis=1)
-                    reg = pair_metrics(table.accuracy[test], p, no_adapt=j0)["regret"]
-                    curves[l][ik] += reg.mean() / repeats
-        out[fam] = {"add_back": list(add_back), "n_test_pairs": n_test // repeats,
-                    "regret": {l: [float(v) for v in c] for l, c in curves.items()}}
-    return out
+        orders = [tasks[rng.permutation(len(tasks))] for _ in range(repeats)]
+        work.append((table, fam, orders, tuple(add_back), tuple(learners)))
+    res = map_ordered(_curve_family, work, n_jobs=n_jobs, progress=progress,
+                      describe=lambda a: f"{table.base_estimator}: learning curve {a[1]} done")
+    return {a[1]: r for a, r in zip(work, res)}
 
 
 def candidate_table(summaries, name="overall"):

@@ -172,15 +172,19 @@ def _posthoc_section(table, raw, cand, data_dir, progress):
 
 
 def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, progress=None,
-                     curve_repeats=5, posthoc_data_dir=None, include_easytrans=True) -> list:
+                     curve_repeats=5, posthoc_data_dir=None, include_easytrans=True, n_jobs=1) -> list:
     """Evaluate every candidate on ``records`` and write the page (and PNG figures when matplotlib
     is installed); returns the paths written.
 
     With ``posthoc_data_dir`` (the benchmark data directory), also runs post-hoc selection on the
     real tasks of the built-in recipe found in the records (minutes: every method is run again).
     With ``include_easytrans`` (and :mod:`transferability.meta._easytrans_eval` present), the
-    EasyTransferability section is written into the same page.
+    EasyTransferability section is written into the same page. ``n_jobs`` worker processes run
+    the held-out folds (the page is the same for any number; LightGBM uses one thread per worker).
     """
+    from ..utils.parallel import check_n_jobs
+
+    check_n_jobs(n_jobs)
     from ..utils.io import atomic_write_text
 
     records = list(records)
@@ -197,14 +201,14 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
                 continue
             if progress:
                 progress(f"{be}: {PROTOCOLS[by]}")
-            r = evaluate_protocol(table, by, coverage=COVERAGE)
+            r = evaluate_protocol(table, by, coverage=COVERAGE, n_jobs=n_jobs)
             results[be][by] = summarize(r)
             fold_info[be][by] = r["folds"]
             raws.setdefault(be, {})[by] = r
         chosen[be] = choose_candidate(results[be])
         if progress:
             progress(f"{be}: learning curve")
-        curves[be] = learning_curve(table, repeats=curve_repeats)
+        curves[be] = learning_curve(table, repeats=curve_repeats, n_jobs=n_jobs)
     try:
         import matplotlib  # noqa: F401
         have_mpl = True
@@ -331,7 +335,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
         from ..utils.validation import InputError
 
         try:
-            L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir).rstrip(), ""]
+            L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir, n_jobs=n_jobs).rstrip(), ""]
         except InputError as exc:  # e.g. records without k-shot baselines
             L += ["## EasyTransferability", "", f"Not evaluated on these records: {exc}.", ""]
     L += ["## Post-hoc selection: running every method, then choosing without labels", "",

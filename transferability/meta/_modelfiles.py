@@ -88,7 +88,7 @@ def _summary_numbers(summary):
     return {c: {k: v for k, v in e["overall"].items()} for c, e in summary.items()}
 
 
-def _train_one(table: TrainingTable, *, evaluate=True, progress=None):
+def _train_one(table: TrainingTable, *, evaluate=True, progress=None, n_jobs=1):
     from ._evaluation import evaluate_protocol, summarize
 
     summaries = {}
@@ -97,7 +97,7 @@ def _train_one(table: TrainingTable, *, evaluate=True, progress=None):
             if len(np.unique(table.groups(by))) >= 3:
                 if progress:
                     progress(f"{table.base_estimator}: leave-one-{by}-out evaluation")
-                summaries[by] = summarize(evaluate_protocol(table, by, coverage=COVERAGE))
+                summaries[by] = summarize(evaluate_protocol(table, by, coverage=COVERAGE, n_jobs=n_jobs))
     candidate, reason = choose_candidate(summaries)
     learner = candidate.replace("guarded_", "")
     effect_learner = "knn" if learner == "fixed" else learner
@@ -129,8 +129,10 @@ def _train_one(table: TrainingTable, *, evaluate=True, progress=None):
     return entry, booster
 
 
-def train_models(records, *, includes_default: bool, evaluate=True, progress=None) -> "ModelSet":
-    """Train MetaTrans for every base estimator in ``records``; returns the in-memory model set."""
+def train_models(records, *, includes_default: bool, evaluate=True, progress=None, n_jobs=1) -> "ModelSet":
+    """Train MetaTrans for every base estimator in ``records``; returns the in-memory model set.
+    ``n_jobs`` worker processes run the held-out folds that choose the candidate (the files are
+    the same for any number)."""
     from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
     from transferability import __version__
 
@@ -145,7 +147,7 @@ def train_models(records, *, includes_default: bool, evaluate=True, progress=Non
     }
     boosters = {}
     for be, table in tables.items():
-        entry, booster = _train_one(table, evaluate=evaluate, progress=progress)
+        entry, booster = _train_one(table, evaluate=evaluate, progress=progress, n_jobs=n_jobs)
         if booster is not None:
             entry["lgbm_file"] = f"metatrans-{be}.txt"
             boosters[entry["lgbm_file"]] = booster
