@@ -19,7 +19,7 @@ unknown in between; such a pair is left out of threshold t's classifier and of e
 t, and k* is *censored* (a lower bound) and left out of the k*-within-one-step figure. (The
 first version's label was 0 only when *every* k >= t was known, which dropped the negatives of targets
 too small for the 50-shot baseline but kept their positives: at t = 10 the shipped store's
-positive rate read 92.6 % instead of 83.3 % for ``1nn``.)
+positive rate read 92.6 % of 593 decided pairs, against 79.5 % of 691 for ``1nn`` now.)
 
 **Learner** (:class:`CumulativeModel`): one binary classifier per ladder threshold t, each
 calibrated by a map (sigmoid or isotonic) fitted on *group-held-out* raw scores

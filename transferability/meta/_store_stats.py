@@ -10,8 +10,9 @@ methods that ignore the base estimator (``base_estimator "-"``) for every base e
 - ``beats_no_adapt``: share of the units whose best outcome beats ``no_adapt`` by at least one
   point (0.01 accuracy);
 - ``kstar``: the distribution of the label-equivalent k* (DESIGN.md), computed by
-  :func:`transferability.meta._easytrans.label_pair` (the one definition; a censored k* — some
-  larger k unknown — counts at its lower bound and in ``kstar_censored``);
+  :func:`transferability.meta._easytrans.label_pair` (the one definition; a censored k* — only a
+  lower bound, because the next ladder k-shot baseline is unknown — counts at its lower bound and
+  in ``kstar_censored``);
 - ``oracle``: how often each method is the best one (ties: every tied method counts).
 """
 
