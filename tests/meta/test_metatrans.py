@@ -453,3 +453,22 @@ def test_posthoc_selection_scores_by_hand():
     for s, v in r["scores"].items():
         assert r["picks"][s][0] == np.argmax(v[0])
     assert r["run_all_s"][0] > 0 and r["features_s"][0] > 0
+
+
+def test_shipped_records_hash_is_kept_per_process_but_follows_a_changed_file(tmp_path, monkeypatch):
+    import os
+
+    import transferability.meta_store as meta_store
+    from transferability.meta import _modelfiles
+
+    recs = make_records(n_per_task=1)
+    path = tmp_path / "default.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs[:3]))
+    monkeypatch.setattr(meta_store, "records_dir", lambda: tmp_path)
+    first = _modelfiles.shipped_records_hash()
+    assert first == _modelfiles.records_hash(recs[:3])
+    assert _modelfiles.shipped_records_hash() == first  # from the cache
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs[:4]))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new modification time, whatever the clock
+    assert _modelfiles.shipped_records_hash() == _modelfiles.records_hash(recs[:4]) != first

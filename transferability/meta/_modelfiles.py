@@ -17,6 +17,7 @@ Training is deterministic: the same records give byte-identical files (LightGBM 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -47,11 +48,22 @@ def models_dir() -> Path:
 
 
 def shipped_records_hash() -> str:
-    """:func:`records_hash` of the shipped default store's records (read from the text records)."""
-    from transferability.meta_store import read_records, records_dir
+    """:func:`records_hash` of the shipped default store's records (read from the text records).
+
+    Hashing the 10 MB of records takes about half a second, and loading the MetaTrans and the
+    EasyTransferability models both ask for it; the value is kept for the process, keyed on each
+    file's path, size and modification time, so a changed file is hashed again."""
+    from transferability.meta_store import records_dir
 
     files = sorted(records_dir().glob("*.jsonl"))
-    return records_hash([r for f in files for r in read_records(f)])
+    return _records_files_hash(tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=4)
+def _records_files_hash(files: tuple) -> str:
+    from transferability.meta_store import read_records
+
+    return records_hash([r for f, _, _ in files for r in read_records(f)])
 
 
 def choose_candidate(summaries: dict) -> tuple:
