@@ -55,8 +55,8 @@ def shipped_records_hash() -> str:
     file's path, size and modification time, so a changed file is hashed again."""
     from transferability.meta_store import records_dir
 
-    files = sorted(records_dir().glob("*.jsonl"))
-    return _records_files_hash(tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    stats = [(f, f.stat()) for f in sorted(records_dir().glob("*.jsonl"))]
+    return _records_files_hash(tuple((str(f), st.st_size, st.st_mtime_ns) for f, st in stats))
 
 
 @functools.lru_cache(maxsize=4)
