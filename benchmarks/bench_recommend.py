@@ -39,7 +39,7 @@ _CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 t0 = time.perf_counter()
-from transferability.meta._recommend import recommend
+from transferability.meta.learners._recommend import recommend
 rng = np.random.RandomState(0)
 n, d, c = {n}, {d}, 10
 centers = rng.randn(c, d).astype(np.float32) * 2
@@ -57,7 +57,7 @@ print(json.dumps({{"data_s": t1 - t0, "recommend_s": t2 - t1, "peak_mb": peak, "
 
 def bench_pair(source, target, preprocess, base_estimator, run_all):
     from transferability.datasets import load_pair
-    from transferability.meta._recommend import recommend
+    from transferability.meta.learners._recommend import recommend
 
     t0 = time.perf_counter()
     pair = load_pair(source, target)

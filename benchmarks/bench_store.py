@@ -35,7 +35,7 @@ def throughput_specs(n_pairs, data_dir):
 
 
 def throughput(specs, n_jobs, data_dir):
-    from transferability.meta import BuildConfig, build
+    from transferability.meta.build import BuildConfig, build
     from transferability.meta_store import MetaStore
 
     cfg = BuildConfig.make()

@@ -15,7 +15,7 @@ def meta_group():
 
 
 def _records(store_path, without_default):
-    from transferability.meta._table import load_records
+    from transferability.meta.learners._table import load_records
     from transferability.utils.validation import InputError
 
     if without_default and store_path is None:
@@ -38,7 +38,8 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     identical files)."""
     import os
 
-    from transferability.meta._modelfiles import save_models, train_models
+    from transferability.meta.evaluation import train_models
+    from transferability.meta.learners import save_models
 
     if output is None:
         base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
@@ -50,7 +51,8 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     models = train_models(records, includes_default=not without_default, progress=progress, n_jobs=n_jobs)
     paths = save_models(models, output)
-    from transferability.meta._easytrans import save_easytrans, train_easytrans
+    from transferability.meta.evaluation import train_easytrans
+    from transferability.meta.learners import save_easytrans
 
     # the learner per threshold is chosen inside the training groups ("auto"); the held-out
     # evaluation of EasyTransferability is `meta evaluate`'s (it takes far longer than training)
@@ -87,7 +89,7 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_j
     """Group-held-out evaluation of every candidate; writes the evaluation page and its figures."""
     import os
 
-    from transferability.meta._evaluation_page import write_evaluation
+    from transferability.meta.evaluation._page import write_evaluation
 
     from transferability.utils.parallel import check_n_jobs
 

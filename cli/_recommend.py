@@ -25,8 +25,8 @@ from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_j
 @handle_errors
 def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budget, models_dir, label_column, seed):
     """Which shallow DA method will work best on SOURCE -> TARGET, and will it beat no adaptation?"""
-    from transferability.meta._modelfiles import load_models
-    from transferability.meta._recommend import recommend
+    from transferability.meta.learners._modelfiles import load_models
+    from transferability.meta.learners._recommend import recommend
     from transferability.utils.validation import InputError
 
     from transferability.datasets import load_pair
@@ -96,7 +96,7 @@ def demo_cmd(as_json, base_estimator, top, seed):
     """The main job on a bundled, generated pair (no data needed): is the source worth
     transferring, and which method should run? The same answer as `recommend`."""
     from transferability.datasets import make_demo_pair
-    from transferability.meta._recommend import recommend
+    from transferability.meta.learners._recommend import recommend
     from transferability.utils.validation import InputError
 
     if top is not None and top < 1:

@@ -33,7 +33,7 @@ def score_cmd(source, target, as_json, k, fail_below, base_estimator, preprocess
     import math
 
     from transferability.datasets import load_pair
-    from transferability.meta._easytrans import assess, load_easytrans, threshold_index
+    from transferability.meta.learners._easytrans import assess, load_easytrans, threshold_index
     from transferability.utils.validation import InputError
 
     check_preprocess(preprocess)
@@ -67,7 +67,7 @@ def _interval(le) -> str:
 
 
 def render_score(result) -> str:
-    """The readable form of an :class:`~transferability.meta._easytrans.Assessment`."""
+    """The readable form of an :class:`~transferability.meta.learners._easytrans.Assessment`."""
     le = result.label_equivalent
     verdict = "worth transferring" if result.worth_transferring else "not worth transferring"
     lines = [

@@ -44,7 +44,7 @@ _WHICH = {"given": "the store given with --store", "user": "your store",
 @handle_errors
 def stats_cmd(store_path, as_json):
     """Counts of pairs, tasks, bases, outcomes, ceilings; per family the label base rates."""
-    from transferability.meta._store_stats import family_table, store_stats
+    from transferability.meta.build._store_stats import family_table, store_stats
     from transferability.meta_store import open_readable_store
 
     st, which = open_readable_store(store_path)
@@ -98,7 +98,7 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
     """Run the method library on a list of pairs and record everything (resumable)."""
     import os
 
-    from transferability.meta import RECIPES, BuildConfig, build, check_run_settings, load_spec_file
+    from transferability.meta.build import RECIPES, BuildConfig, build, check_run_settings, load_spec_file
     from transferability.meta_store import export_records, open_store
     from transferability.utils.validation import InputError
 

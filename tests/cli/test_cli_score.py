@@ -37,7 +37,8 @@ def synthetic_records(n=96, seed=0):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A model directory trained on synthetic records of the current feature schema."""
-    from transferability.meta._easytrans import save_easytrans, train_easytrans
+    from transferability.meta.evaluation import train_easytrans
+    from transferability.meta.learners import save_easytrans
 
     d = tmp_path_factory.mktemp("models")
     save_easytrans(train_easytrans(synthetic_records(), includes_default=False, evaluate=False), d)

@@ -339,7 +339,7 @@ def test_acs_employment_from_nannyml():
 # -- the real recipe ---------------------------------------------------------------------------------
 def test_recipe_counts_and_structure():
     from transferability.datasets._preprocess import PREPROCESSING
-    from transferability.meta._recipe_real import real_recipe_specs, recipe_summary
+    from transferability.meta.build._recipe_real import real_recipe_specs, recipe_summary
 
     specs = real_recipe_specs()
     cat = real_catalog()
@@ -380,7 +380,7 @@ def test_recipe_pairs_meet_the_quality_rules(data):
     """>= 2 classes and >= 30 rows in both domains, target classes within the source's, equal d."""
     import importlib.util
 
-    from transferability.meta._recipe_real import real_recipe_specs
+    from transferability.meta.build._recipe_real import real_recipe_specs
 
     have_lifelines = importlib.util.find_spec("lifelines") is not None
     for s in real_recipe_specs():

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from transferability.meta._easytrans import (
+from transferability.meta.learners._easytrans import (
     LABEL_FEATURES, LABEL_FREE_FEATURES, CumulativeModel, IsotonicMap, SigmoidMap, _map_from_dict,
     assess, assess_from_features, build_label_tables, label_equivalent, label_free_features, label_pair,
-    load_easytrans, monotone_cumulative, save_easytrans, threshold_index, train_easytrans,
+    load_easytrans, monotone_cumulative, save_easytrans, threshold_index,
 )
+from transferability.meta.evaluation import train_easytrans
 from transferability.meta import FEATURE_NAMES, compute_meta_features
 from transferability.utils.validation import InputError
 
@@ -374,7 +375,7 @@ def test_assess_from_features_picks_the_model_by_what_is_present(demo, synthetic
 
 # -- evaluation -----------------------------------------------------------------------------------------
 def test_threshold_metrics_within_group_auc_brier_skill_and_reliability():
-    from transferability.meta._easytrans_eval import threshold_metrics
+    from transferability.meta.evaluation._easytrans_eval import threshold_metrics
 
     y = np.array([1, 0, 1, 0, 1, 1, np.nan, 1.0])
     p = np.array([0.9, 0.1, 0.4, 0.6, 0.8, 0.7, 0.5, 0.75])
@@ -394,7 +395,7 @@ def test_threshold_metrics_within_group_auc_brier_skill_and_reliability():
 
 
 def test_choose_learners_ships_the_inner_choice_whatever_the_held_out_scores():
-    from transferability.meta._easytrans_eval import choose_learners
+    from transferability.meta.evaluation._easytrans_eval import choose_learners
 
     def entry(bss):
         return {"thresholds": {10: {"bss": bss}}}
@@ -414,7 +415,7 @@ def test_choose_learners_ships_the_inner_choice_whatever_the_held_out_scores():
 
 
 def test_evaluate_table_in_two_workers_gives_the_same_probabilities_as_one():
-    from transferability.meta._easytrans_eval import evaluate_table
+    from transferability.meta.evaluation._easytrans_eval import evaluate_table
 
     t = build_label_tables(synthetic_records(40))["1nn"]
     one = evaluate_table(t, ("base",), learners=("labelled_logistic",))
@@ -425,7 +426,7 @@ def test_evaluate_table_in_two_workers_gives_the_same_probabilities_as_one():
 
 
 def test_evaluation_section_on_synthetic_records(tmp_path):
-    from transferability.meta._easytrans_eval import easytrans_section
+    from transferability.meta.evaluation._easytrans_eval import easytrans_section
 
     text = easytrans_section(synthetic_records(60), tmp_path / "figures",
                              learners=("labelled_lgbm", "labelled_logistic", "label_free_logistic"))

@@ -10,7 +10,7 @@ from transferability.datasets import preprocess_pair
 from transferability.datasets._shifts import make_shift_pair
 from transferability.divergence import coral_gap, linear_mmd2
 from transferability.meta import FEATURE_NAMES, compute_meta_features, record_evaluation
-from transferability.meta._features import (
+from transferability.meta.learners._features import (
     LABEL_FEATURES, LABEL_FREE_FEATURES, _SHARED_CORAL_MAX_D, sliced_wasserstein,
 )
 from transferability.meta_store import MetaStore, iter_records

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from transferability.meta._evaluation import NEG_POINTS, pair_metrics
-from transferability.meta._metatrans import (
+from transferability.meta.evaluation._protocols import NEG_POINTS, pair_metrics
+from transferability.meta.learners._metatrans import (
     FixedDefault, KNNEffect, LGBMEffect, conformal_quantiles, guarded_pick, inner_calibration,
 )
-from transferability.meta._modelfiles import MANIFEST, choose_candidate, load_models, save_models, train_models
-from transferability.meta._recommend import recommend, recommend_from_features
-from transferability.meta._runtime import RuntimeModel
-from transferability.meta._table import TrainingTable, build_tables
+from transferability.meta.evaluation._training import choose_candidate, train_models
+from transferability.meta.learners._modelfiles import MANIFEST, load_models, save_models
+from transferability.meta.learners._recommend import recommend, recommend_from_features
+from transferability.meta.learners._runtime import RuntimeModel
+from transferability.meta.learners._table import TrainingTable, build_tables
 from transferability.utils.validation import InputError
 
 
@@ -179,7 +180,7 @@ def make_records(n_per_task=3, seed=0):
     """
     import hashlib
 
-    from transferability.meta._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+    from transferability.meta.learners._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
     from transferability.utils.identity import pair_key, preprocess_key
 
     rng = np.random.RandomState(seed)
@@ -244,7 +245,7 @@ def small_models(small_records, tmp_path_factory):
 
 
 def test_learners_find_the_planted_rule(small_records):
-    from transferability.meta._evaluation import evaluate_protocol, summarize
+    from transferability.meta.evaluation._protocols import evaluate_protocol, summarize
 
     t = build_tables(small_records)["1nn"]
     assert sorted(set(t.bases.tolist())) == ["base0", "base1", "base2", "base3"]
@@ -267,7 +268,7 @@ def _assert_same_nested(a, b):
 
 
 def test_evaluation_folds_in_two_workers_give_the_same_result_as_one(small_records):
-    from transferability.meta._evaluation import evaluate_protocol, learning_curve
+    from transferability.meta.evaluation._protocols import evaluate_protocol, learning_curve
 
     t = build_tables(small_records)["1nn"]
     one = evaluate_protocol(t, "family", candidates=("fixed", "knn", "guarded_lgbm"))
@@ -388,7 +389,7 @@ def test_recommend_contract_budget_top_and_ood(small_models, small_records):
 
 
 def test_shipped_models_load_and_match_the_shipped_records():
-    from transferability.meta._modelfiles import shipped_records_hash
+    from transferability.meta.learners._modelfiles import shipped_records_hash
 
     models = load_models()  # raises on another feature schema, or shipped records changed without a retrain
     # trained on exactly the shipped records (not on a user's store, nor on a refreshed copy)
@@ -401,7 +402,7 @@ def test_shipped_models_load_and_match_the_shipped_records():
 
 
 def test_table_from_store_matches_records(small_records, tmp_path):
-    from transferability.meta._table import load_records
+    from transferability.meta.learners._table import load_records
     from transferability.meta_store import MetaStore, import_records
 
     with MetaStore(str(tmp_path / "s.sqlite")) as st:
@@ -434,8 +435,8 @@ def test_fixed_candidate_always_recommends_the_default_and_says_fallback(small_m
 def test_posthoc_selection_scores_by_hand():
     from sklearn.neighbors import KNeighborsClassifier
 
-    from transferability.meta._build import materialize
-    from transferability.meta._posthoc import posthoc_selection
+    from transferability.meta.build._build import materialize
+    from transferability.meta.evaluation._posthoc import posthoc_selection
     from transferability.methods import get_method
 
     spec = {"name": "label_shift/wine/level-0.4/seed-0", "family": "label_shift", "preprocess": "none",
@@ -459,7 +460,7 @@ def test_shipped_records_hash_is_kept_per_process_but_follows_a_changed_file(tmp
     import os
 
     import transferability.meta_store as meta_store
-    from transferability.meta import _modelfiles
+    from transferability.meta.learners import _modelfiles
 
     recs = make_records(n_per_task=1)
     path = tmp_path / "default.jsonl"

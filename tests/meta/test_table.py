@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from transferability.meta._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-from transferability.meta._table import (
+from transferability.meta.learners._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+from transferability.meta.learners._table import (
     ACC_FLOOR, SignedLogScaler, base_of, build_tables, records_hash, signed_log, task_of,
 )
 from transferability.utils.validation import InputError

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from transferability.cli.main import cli
-from transferability.meta import FEATURE_SCHEMA_VERSION, BuildConfig, build
+from transferability.meta import FEATURE_SCHEMA_VERSION
+from transferability.meta.build import BuildConfig, build
 from transferability.meta_store import MetaStore, StoreError
 from transferability.utils.io import check_regular_file
 from transferability.utils.validation import InputError

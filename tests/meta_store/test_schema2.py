@@ -7,9 +7,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from transferability.meta import BuildConfig, build
-from transferability.meta._build import ceiling_row, kshot_row, plan, spec_groups
-from transferability.meta._store_stats import family_table, store_stats
+from transferability.meta.build import BuildConfig, build
+from transferability.meta.build._build import ceiling_row, kshot_row, plan, spec_groups
+from transferability.meta.build._store_stats import family_table, store_stats
 from transferability.meta_store import (
     BASE_FREE, SCHEMA_VERSION, MetaStore, StoreError, import_records, iter_records, outcomes_for_base,
     validate_records,
@@ -236,10 +236,10 @@ def test_import_validates_the_new_fields(field, value, message):
 
 
 def test_default_recipe_specs_distinct_and_grouped():
-    from transferability.meta._recipes import (
+    from transferability.meta.build._recipes import (
         NEWSGROUPS_TASKS_DEFAULT, default_recipe, full_recipe, generated_specs, real_specs, semi_real_specs,
     )
-    from transferability.meta._recipe_real import real_recipe_specs
+    from transferability.meta.build._recipe_real import real_recipe_specs
 
     full = full_recipe()
     assert len(full) == (len(real_specs()) - 18) + len(generated_specs()) + len(real_recipe_specs()) \

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from transferability.cli.main import cli
-from transferability.meta import FEATURE_SCHEMA_VERSION, BuildConfig, build
+from transferability.meta import FEATURE_SCHEMA_VERSION
+from transferability.meta.build import BuildConfig, build
 from transferability.meta_store import (
     SCHEMA_VERSION, MetaStore, StoreError, comparable, export_records, import_records, iter_records, read_records,
 )
@@ -184,7 +185,7 @@ def test_four_concurrent_recording_processes_lose_nothing(tmp_path):
 
 BUILD_SCRIPT = r"""
 import json, sys
-from transferability.meta import BuildConfig, build
+from transferability.meta.build import BuildConfig, build
 from transferability.meta_store import MetaStore
 specs = json.loads(sys.argv[2])
 with MetaStore(sys.argv[1]) as st:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from transferability.cli.main import cli
-from transferability.meta import BuildConfig, build, plan
+from transferability.meta.build import BuildConfig, build, plan
 from transferability.meta_store import (
     MetaStore, StoreError, default_store_path, export_records, import_records, iter_records, open_default_store,
     open_store, read_records,
@@ -393,7 +393,7 @@ def test_build_runner_settings_refused_before_plan(tmp_path, monkeypatch, kwargs
     def no_plan(*a, **k):
         raise AssertionError("planned despite bad settings")
 
-    monkeypatch.setattr("transferability.meta._build.plan", no_plan)
+    monkeypatch.setattr("transferability.meta.build._build.plan", no_plan)
     with MetaStore(tmp_path / "s.sqlite") as st:
         with pytest.raises(InputError, match=match):
             build(st, _gen_specs(1), BuildConfig.make(methods=["no_adapt"]), progress=False, **kwargs)
@@ -429,7 +429,7 @@ def test_plan_runs_no_preprocessing(tmp_path, monkeypatch):
         raise AssertionError("plan must not preprocess")
 
     monkeypatch.setattr("transferability.datasets.preprocess_pair", forbidden)
-    monkeypatch.setattr("transferability.meta._build._pooled_pca", forbidden)
+    monkeypatch.setattr("transferability.meta.build._build._pooled_pca", forbidden)
     assert [pair_identity(s, str(tmp_path)) for s in specs] == expected
     with MetaStore(tmp_path / "p.sqlite") as st:
         work, failed = plan(st, specs, BuildConfig.make(methods=["no_adapt"], kshot=()), str(tmp_path))
@@ -448,7 +448,7 @@ def test_dataset_side_task_and_base(tmp_path, monkeypatch):
     import transferability.datasets as datasets
     from transferability.datasets import Domain
     from transferability.datasets._shifts import make_shift_pair
-    from transferability.meta import _build, load_spec_file
+    from transferability.meta.build import _build, load_spec_file
 
     Xs, ys, Xt, yt = make_shift_pair("label_shift", "wine", 0.5, 0, n_max=60)
     seen = []
@@ -532,7 +532,7 @@ def test_store_without_task_columns_is_read_and_upgraded(tmp_path, records):
 # --- a killed build leaves no workers behind ------------------------------------------------------
 ORPHAN_SCRIPT = r"""
 import json, sys
-from transferability.meta import BuildConfig, build
+from transferability.meta.build import BuildConfig, build
 from transferability.meta_store import MetaStore
 specs = json.loads(sys.argv[2])
 cfg = BuildConfig.make(methods=["jda"], kshot=(), method_params={"jda": {"n_iter": 10**7, "n_components": 4}})

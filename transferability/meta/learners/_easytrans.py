@@ -54,8 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils.numerics import nearest_other_distances, sq_distances
-from ..utils.validation import InputError
+from transferability.utils.numerics import nearest_other_distances, sq_distances
+from transferability.utils.validation import InputError
 from ._features import LABEL_FEATURES, LABEL_FREE_FEATURES  # the models' two feature sets
 from ._table import GroupedRows, SignedLogScaler, base_of, records_hash, task_of
 
@@ -63,7 +63,7 @@ __all__ = [
     "KSHOT_LADDER", "LABEL_FREE_FEATURES", "LABEL_FEATURES", "MANIFEST", "FORMAT", "FORMAT_VERSION",
     "LabelTable", "label_pair", "build_label_tables", "CumulativeModel", "SigmoidMap", "IsotonicMap",
     "monotone_cumulative", "label_equivalent", "threshold_index",
-    "train_easytrans", "save_easytrans", "load_easytrans", "EasyTransModels",
+    "fit_easytrans", "save_easytrans", "load_easytrans", "EasyTransModels",
     "Assessment", "assess", "assess_from_features", "label_free_features",
 ]
 
@@ -599,25 +599,28 @@ class _OOD:
                 "threshold": self.threshold}
 
 
-def _calibration_groups(table):
+def calibration_groups(table):
     return "base" if len(set(table.bases.tolist())) >= 3 else "family"
 
 
-def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, calibration=None,
-                    progress=None) -> "EasyTransModels":
-    """Train EasyTransferability (labelled and label-free models) for every base estimator.
+def fit_easytrans(records, *, includes_default: bool, choices: dict | None = None, calibration=None,
+                  tables: dict | None = None, progress=None) -> "EasyTransModels":
+    """Fit EasyTransferability (labelled and label-free models) for every base estimator.
 
     Parameters
     ----------
     records : iterable of dict
-        Store records (:func:`transferability.meta._table.load_records`).
+        Store records (:func:`transferability.meta.learners._table.load_records`).
     includes_default : bool
         Whether the shipped records are among ``records`` (recorded in the manifest).
-    evaluate : bool, default=True
-        Run the leave-one-family-out / leave-one-base-out evaluation and keep its figures in the
-        manifest; with ``calibration=None`` it also chooses the calibration (the lower
-        leave-one-base-out Brier score at k = 10; sigmoid when not evaluated).
-    calibration : {"sigmoid", "isotonic"}, default=None
+    choices : dict, default=None
+        Base estimator -> ``{"metrics", "selection", "learners"}`` from the group-held-out
+        evaluation (:func:`transferability.meta.evaluation.train_easytrans`); ``learners`` maps
+        ``labelled`` / ``label_free`` to a :data:`LEARNER_CHOICES` entry. Without one, ``auto``
+        and no metrics.
+    calibration : {"sigmoid", "isotonic"}, default=None (sigmoid)
+    tables : dict, default=None
+        :func:`build_label_tables` of ``records``, when the caller has it already.
     progress : callable, default=None
         Called with one-line progress messages.
 
@@ -631,7 +634,9 @@ def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, c
     from ._modelfiles import shipped_records_hash
 
     records = sorted(records, key=lambda r: r["key"])  # the same records in any order train the same files
-    tables = build_label_tables(records)
+    tables = build_label_tables(records) if tables is None else tables
+    choices = choices or {}
+    chosen = calibration or "sigmoid"
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "feature_schema": FEATURE_SCHEMA_VERSION,
         "feature_names": list(FEATURE_NAMES), "label_free_features": list(LABEL_FREE_FEATURES),
@@ -642,25 +647,15 @@ def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, c
     }
     texts = {}
     for be, table in tables.items():
-        by = _calibration_groups(table)
+        by = calibration_groups(table)
+        choice = choices.get(be) or {}
+        learners = choice.get("learners") or {}
         entry = {"thresholds": [int(t) for t in table.thresholds], "n_pairs": table.n_pairs,
                  "calibration_groups": by, "dropped": dict(table.dropped),
                  "n_censored": int(table.censored.sum()),
-                 "kstar_counts": {str(int(k)): int(np.sum(table.kstar == k)) for k in [0] + table.thresholds}}
-        metrics, chosen, learners, selection = {}, calibration or "sigmoid", {}, None
-        if evaluate:
-            from ._easytrans_eval import CHOICES, compact_summary, evaluate_table
-
-            if progress:
-                progress(f"easytrans {be}: leave-one-family-out and leave-one-base-out evaluation")
-            res = evaluate_table(table, learners=[c for cs in CHOICES.values() for c in cs])
-            metrics = compact_summary({by: {c: e for c, e in s.items() if c not in CHOICES}
-                                       for by, s in res["summary"].items()})
-            selection = res["chosen"] or None
-            learners = {kind: res["chosen"][f"{kind}_learner"] for kind in CHOICES if kind in res["chosen"]}
-        entry["calibration"] = chosen
-        entry["metrics"] = metrics
-        entry["selection"] = selection
+                 "kstar_counts": {str(int(k)): int(np.sum(table.kstar == k)) for k in [0] + table.thresholds},
+                 "calibration": chosen, "metrics": choice.get("metrics") or {},
+                 "selection": choice.get("selection")}
         for kind, feats in (("labelled", list(FEATURE_NAMES)), ("label_free", list(LABEL_FREE_FEATURES))):
             learner = learners.get(kind, "auto")
             if progress:
@@ -681,7 +676,7 @@ def save_easytrans(models: "EasyTransModels", directory) -> list:
 
     ``easytrans-*.txt`` files of an earlier training that this model set no longer has are
     removed, so the directory holds exactly one model set."""
-    from ..utils.io import atomic_write_text, json_safe
+    from transferability.utils.io import atomic_write_text, json_safe
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -883,7 +878,7 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
     Examples
     --------
     >>> from transferability.datasets import make_demo_pair
-    >>> from transferability.meta._easytrans import assess
+    >>> from ._easytrans import assess
     >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
     >>> a = assess(source.X, source.y, target.X)
     >>> 0.0 <= a.score <= 1.0 and a.uses_source_labels

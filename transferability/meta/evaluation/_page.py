@@ -1,7 +1,7 @@
 """``docs/evaluation.md``: the MetaTrans evaluation page and its figures, from any store's records.
 
 Written by ``transferability meta evaluate``; every number on the page comes from
-:mod:`transferability.meta._evaluation` run on the records given, so re-running the command on
+:mod:`transferability.meta.evaluation._protocols` run on the records given, so re-running the command on
 the same records rewrites the same tables.
 """
 
@@ -13,10 +13,11 @@ from collections import Counter
 
 import numpy as np
 
-from ._evaluation import CANDIDATES, evaluate_protocol, learning_curve, summarize
-from ._modelfiles import COVERAGE, TOLERANCE_POINTS, choose_candidate
-from ._runtime import RuntimeModel
-from ._table import build_tables, records_hash
+from ._protocols import CANDIDATES, evaluate_protocol, learning_curve, summarize
+from transferability.meta.learners._modelfiles import COVERAGE
+from ._training import TOLERANCE_POINTS, choose_candidate
+from transferability.meta.learners._runtime import RuntimeModel
+from transferability.meta.learners._table import build_tables, records_hash
 
 __all__ = ["write_evaluation"]
 
@@ -136,7 +137,7 @@ def _figure_coverage(results, path):
 def _posthoc_section(table, raw, cand, data_dir, progress):
     """Post-hoc selection on one full-size variant per real task, beside MetaTrans's LOBO picks."""
     from ._posthoc import SELECTORS, posthoc_selection
-    from ._recipes import real_specs
+    from transferability.meta.build._recipes import real_specs
 
     names = set(table.names)
     specs = [s for s in real_specs() if s["name"].count("/") == 1 and s["name"] in names]
@@ -178,14 +179,14 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
 
     With ``posthoc_data_dir`` (the benchmark data directory), also runs post-hoc selection on the
     real tasks of the built-in recipe found in the records (minutes: every method is run again).
-    With ``include_easytrans`` (and :mod:`transferability.meta._easytrans_eval` present), the
+    With ``include_easytrans`` (and :mod:`transferability.meta.evaluation._easytrans_eval` present), the
     EasyTransferability section is written into the same page. ``n_jobs`` worker processes run
     the held-out folds (the page is the same for any number; LightGBM uses one thread per worker).
     """
-    from ..utils.parallel import check_n_jobs
+    from transferability.utils.parallel import check_n_jobs
 
     check_n_jobs(n_jobs)
-    from ..utils.io import atomic_write_text
+    from transferability.utils.io import atomic_write_text
 
     records = list(records)
     tables = build_tables(records)
@@ -332,7 +333,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
     if easytrans_section is not None and include_easytrans:
         if progress:
             progress("EasyTransferability section")
-        from ..utils.validation import InputError
+        from transferability.utils.validation import InputError
 
         try:
             L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir, n_jobs=n_jobs).rstrip(), ""]

@@ -1,6 +1,6 @@
 """MetaTrans: which shallow DA method will work best on a pair, and will it beat no adaptation?
 
-The learners are fit on a :class:`~transferability.meta._table.TrainingTable` (no store inside)
+The learners are fit on a :class:`~transferability.meta.learners._table.TrainingTable` (no store inside)
 and predict, for every method, the **log effect score** ``log(acc_method / acc_no_adapt)``:
 
 - :class:`FixedDefault` — the best fixed method: the one with the highest group-macro mean
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils.numerics import nearest_other_distances, sq_distances
+from transferability.utils.numerics import nearest_other_distances, sq_distances
 from ._table import SignedLogScaler, TrainingTable
 
 __all__ = ["FixedDefault", "KNNEffect", "LGBMEffect", "LGBMRank", "LGBM_PARAMS", "MARGINS",

@@ -9,7 +9,7 @@ the test groups.
 
 Candidates, each giving P(k* >= t) for every ladder threshold t:
 
-- ``labelled``: :class:`~transferability.meta._easytrans.CumulativeModel` on every meta-feature,
+- ``labelled``: :class:`~transferability.meta.learners._easytrans.CumulativeModel` on every meta-feature,
   as ``meta train`` ships it (sigmoid calibration; per threshold LightGBM or logistic regression,
   chosen by out-of-fold Brier score within the training groups); beside it, for information
   only, the same with LightGBM only, logistic regression only, and isotonic calibration (none
@@ -34,10 +34,10 @@ import os
 
 import numpy as np
 
-from ._easytrans import (
+from transferability.meta.learners._easytrans import (
     DEFAULT_K, LABEL_FREE_FEATURES, THRESHOLD, CumulativeModel, build_label_tables, label_equivalent,
 )
-from ._table import SignedLogScaler
+from transferability.meta.learners._table import SignedLogScaler
 
 __all__ = ["PROTOCOLS", "LEARNERS", "CHOICES", "choose_learners", "evaluate_table", "compact_summary", "threshold_metrics", "easytrans_section", "DIVERGENCES"]
 
@@ -62,7 +62,7 @@ GOALS = {"bss": 0.2, "auc": 0.80, "auc_margin": 0.05, "reliability": 0.1}
 
 
 def _features(table, kind):
-    from ._features import FEATURE_NAMES
+    from transferability.meta.learners._features import FEATURE_NAMES
 
     return list(FEATURE_NAMES) if kind == "labelled" else list(LABEL_FREE_FEATURES)
 
@@ -193,7 +193,7 @@ def evaluate_table(table, protocols=("family", "base"), *, learners=None, progre
         a candidate's summary holds ``thresholds`` (k -> :func:`threshold_metrics`) and, for the
         learners, ``kstar``.
     """
-    from ..utils.parallel import map_ordered
+    from transferability.utils.parallel import map_ordered
 
     T = len(table.thresholds)
     preds, summary = {}, {}

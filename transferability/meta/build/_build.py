@@ -381,7 +381,7 @@ def plan(store: MetaStore, specs, config: BuildConfig, data_dir=None, *, refresh
 
 def _plan(store, specs, config, data_dir, refresh_features):
     """:func:`plan`, and the set of pair keys the specs produce."""
-    from transferability.meta import FEATURE_SCHEMA_VERSION
+    from transferability.meta.learners._features import FEATURE_SCHEMA_VERSION
 
     done = store.done_keys()
     schema_of = {r[1]: r[7] for r in store.pair_rows()}
@@ -457,7 +457,7 @@ def run_pair(spec: dict, todo: dict, config: dict, data_dir=None) -> dict:
     # one BLAS thread per worker: the workers are the parallelism
     from threadpoolctl import threadpool_limits
 
-    from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
+    from transferability.meta.learners._features import FEATURE_SCHEMA_VERSION, compute_meta_features
     from transferability.methods import evaluate_methods
 
     with threadpool_limits(limits=1 if config.get("single_thread", True) else None):
@@ -510,7 +510,7 @@ def _record(store: MetaStore, rec: dict) -> int:
 
 def check_run_settings(n_jobs, backend, scheduler):
     """Check :func:`build`'s runner settings (raises :class:`InputError`), before any work."""
-    from ..utils.parallel import check_n_jobs
+    from transferability.utils.parallel import check_n_jobs
 
     check_n_jobs(n_jobs)
     if backend not in ("local", "dask"):
@@ -554,7 +554,7 @@ def build(store: MetaStore, specs, config: BuildConfig, *, data_dir=None, n_jobs
         produces, which it cannot refresh, e.g. pairs recorded by ``evaluate --record``), and
         ``pairs_other_feature_schema`` (pairs of another feature schema left after the build).
     """
-    from transferability.meta import FEATURE_SCHEMA_VERSION
+    from transferability.meta.learners._features import FEATURE_SCHEMA_VERSION
 
     check_run_settings(n_jobs, backend, scheduler)
     t0 = time.perf_counter()
@@ -639,7 +639,7 @@ def _run_local(work, config, data_dir, n_jobs):
         return
     from joblib import Parallel, delayed
 
-    from ..utils.parallel import n_workers
+    from transferability.utils.parallel import n_workers
 
     par = Parallel(n_jobs=n_workers(n_jobs, len(work)), return_as="generator_unordered")
     me = os.getpid()
@@ -674,7 +674,7 @@ def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target,
     meta-features as a build computes them (both or neither), and ``*_fingerprint`` of those
     domains to key the pair like a build does (default: fingerprints of ``X_*``). Returns
     ``{"pair_id", "outcomes_added"}``."""
-    from transferability.meta import FEATURE_SCHEMA_VERSION, compute_meta_features
+    from transferability.meta.learners._features import FEATURE_SCHEMA_VERSION, compute_meta_features
 
     feats = compute_meta_features(X_source, y_source, X_target, random_state=seed, X_source_raw=X_source_raw,
                                   X_target_raw=X_target_raw)

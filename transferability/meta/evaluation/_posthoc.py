@@ -51,8 +51,8 @@ def posthoc_selection(specs, methods, *, base_estimator="1nn", data_dir=None, pr
     """
     from transferability.methods import get_method
 
-    from ._build import materialize
-    from ._features import compute_meta_features
+    from transferability.meta.build._build import materialize
+    from transferability.meta.learners._features import compute_meta_features
 
     n, m = len(specs), len(methods)
     acc = np.zeros((n, m))

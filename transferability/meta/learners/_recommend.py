@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..utils.validation import InputError
+from transferability.utils.validation import InputError
 
 __all__ = ["recommend", "recommend_from_features", "Recommendation", "MethodPrediction"]
 
@@ -173,7 +173,7 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     Examples
     --------
     >>> from transferability.datasets import make_demo_pair
-    >>> from transferability.meta._recommend import recommend
+    >>> from ._recommend import recommend
     >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
     >>> rec = recommend(source.X, source.y, target.X)
     >>> rec.best in [p.method for p in rec.ranking]

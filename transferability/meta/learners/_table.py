@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..utils.validation import InputError
+from transferability.utils.validation import InputError
 
 __all__ = ["ACC_FLOOR", "TrainingTable", "base_of", "task_of", "build_tables", "records_hash",
            "signed_log", "load_records"]

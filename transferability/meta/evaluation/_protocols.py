@@ -3,7 +3,7 @@
 Two protocols: leave-one-family-out (``by="family"``) and leave-one-base-out (``by="base"``:
 no pair of the test base dataset, hence no variant of a test task, in training). In each outer
 fold every candidate is fit on the training groups only; the guarded policies' margins and the
-conformal quantiles come from :func:`~transferability.meta._metatrans.inner_calibration` on
+conformal quantiles come from :func:`~transferability.meta.learners._metatrans.inner_calibration` on
 those training groups. Nothing is tuned on the test group.
 
 Metrics per test pair (aggregated per family, family-macro overall, and over pairs):
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._metatrans import (
+from transferability.meta.learners._metatrans import (
     FixedDefault, KNNEffect, LGBMEffect, LGBMRank, group_macro_mean, guarded_pick, inner_calibration,
 )
-from ._table import TrainingTable
+from transferability.meta.learners._table import TrainingTable
 
 __all__ = ["CANDIDATES", "evaluate_protocol", "pair_metrics", "summarize", "baseline_metrics", "NEG_POINTS",
            "learning_curve"]
@@ -168,7 +168,7 @@ def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates
         -> metric -> per-pair array), ``folds`` (per test group: the fixed default and the
         guarded margins chosen on its training groups).
     """
-    from ..utils.parallel import map_ordered
+    from transferability.utils.parallel import map_ordered
 
     groups = table.groups(by)
     n, m = table.accuracy.shape
@@ -229,7 +229,7 @@ def summarize(result, *, per="family"):
 
 def _curve_family(table: TrainingTable, fam, orders, add_back, learners) -> dict:
     """The learning curve of one family (:func:`learning_curve`), for the given task orders."""
-    from ._metatrans import make_learner
+    from transferability.meta.learners._metatrans import make_learner
 
     j0 = table.methods.index("no_adapt")
     kmax = max(add_back)
@@ -272,7 +272,7 @@ def learning_curve(table: TrainingTable, *, family_min_tasks=12, add_back=(0, 2,
     plus ``n_test_pairs``. The task orders are drawn here, one generator for all families in
     sorted order, so ``n_jobs`` worker processes (one family each) give the same curves as one.
     """
-    from ..utils.parallel import map_ordered
+    from transferability.utils.parallel import map_ordered
 
     rng = np.random.RandomState(seed)
     kmax = max(add_back)

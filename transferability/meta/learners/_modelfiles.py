@@ -24,21 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils.io import json_safe
-from ..utils.validation import InputError
+from transferability.utils.io import json_safe
+from transferability.utils.validation import InputError
 from ._metatrans import FixedDefault, KNNEffect, LGBMEffect, guarded_pick, inner_calibration
 from ._runtime import RuntimeModel
 from ._table import SignedLogScaler, TrainingTable, build_tables, records_hash
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "train_models", "save_models", "load_models",
-           "models_dir", "shipped_records_hash", "choose_candidate", "MetaTransModel", "ModelSet"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "fit_models", "save_models", "load_models",
+           "models_dir", "shipped_records_hash", "MetaTransModel", "ModelSet"]
 
 FORMAT = "transferability-metatrans"
 FORMAT_VERSION = 1
 MANIFEST = "metatrans.json"
 COVERAGE = 0.8
 OOD_PERCENTILE = 99.0
-TOLERANCE_POINTS = 0.2  # a candidate may not be this much worse than the fixed default in any protocol
 SHIPPABLE = ("fixed", "knn", "lgbm", "guarded_knn", "guarded_lgbm")
 
 
@@ -66,32 +65,6 @@ def _records_files_hash(files: tuple) -> str:
     return records_hash([r for f, _, _ in files for r in read_records(f)])
 
 
-def choose_candidate(summaries: dict) -> tuple:
-    """The candidate to ship, from ``{protocol: summarize(...)}``; returns (name, reason).
-
-    The lowest leave-one-base-out (else leave-one-family-out) family-macro mean regret among
-    :data:`SHIPPABLE`, among candidates no more than :data:`TOLERANCE_POINTS` worse than the
-    fixed default in every protocol and with no higher negative-transfer rate in the deciding
-    protocol. Within 0.05 points of the fixed default, the fixed default is kept.
-    """
-    if not summaries:
-        return "fixed", "no protocol had three or more groups: the fixed default is kept"
-    decide = "base" if "base" in summaries else "family"
-    s = summaries[decide]
-    fixed = s["fixed"]["overall"]
-    best, best_reg = "fixed", fixed["regret"]
-    for c in SHIPPABLE[1:]:
-        ok = all(summaries[p][c]["overall"]["regret"] <= summaries[p]["fixed"]["overall"]["regret"] + TOLERANCE_POINTS
-                 for p in summaries)
-        ok = ok and s[c]["overall"]["neg_transfer"] <= fixed["neg_transfer"] + 1e-12
-        if ok and s[c]["overall"]["regret"] < best_reg - 1e-12:
-            best, best_reg = c, s[c]["overall"]["regret"]
-    if best != "fixed" and best_reg > fixed["regret"] - 0.05:
-        return "fixed", f"no candidate beat the fixed default by 0.05 points ({decide} protocol)"
-    return best, (f"lowest leave-one-{decide}-out regret {best_reg:.3f} vs fixed {fixed['regret']:.3f}"
-                  if best != "fixed" else f"no candidate beat the fixed default ({decide} protocol)")
-
-
 def _finite(x):
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -100,17 +73,16 @@ def _summary_numbers(summary):
     return {c: {k: v for k, v in e["overall"].items()} for c, e in summary.items()}
 
 
-def _train_one(table: TrainingTable, *, evaluate=True, progress=None, n_jobs=1):
-    from ._evaluation import evaluate_protocol, summarize
-
-    summaries = {}
-    if evaluate:
-        for by in ("family", "base"):
-            if len(np.unique(table.groups(by))) >= 3:
-                if progress:
-                    progress(f"{table.base_estimator}: leave-one-{by}-out evaluation")
-                summaries[by] = summarize(evaluate_protocol(table, by, coverage=COVERAGE, n_jobs=n_jobs))
-    candidate, reason = choose_candidate(summaries)
+def _fit_one(table: TrainingTable, selection: dict | None):
+    """One base estimator's manifest entry (and LightGBM text) for the chosen candidate;
+    ``selection`` is ``{"candidate", "reason", "summaries"}`` from the group-held-out
+    evaluation (:func:`transferability.meta.evaluation.train_models`), or None: the fixed
+    default, not evaluated."""
+    selection = selection or {"candidate": "fixed", "reason": "not evaluated: the fixed default is kept",
+                              "summaries": {}}
+    candidate, reason, summaries = selection["candidate"], selection["reason"], selection["summaries"]
+    if candidate not in SHIPPABLE:
+        raise InputError(f"unknown MetaTrans candidate {candidate!r}; one of {', '.join(SHIPPABLE)}")
     learner = candidate.replace("guarded_", "")
     effect_learner = "knn" if learner == "fixed" else learner
     by = "base" if len(np.unique(table.bases)) >= 3 else "family"
@@ -141,15 +113,17 @@ def _train_one(table: TrainingTable, *, evaluate=True, progress=None, n_jobs=1):
     return entry, booster
 
 
-def train_models(records, *, includes_default: bool, evaluate=True, progress=None, n_jobs=1) -> "ModelSet":
-    """Train MetaTrans for every base estimator in ``records``; returns the in-memory model set.
-    ``n_jobs`` worker processes run the held-out folds that choose the candidate (the files are
-    the same for any number)."""
+def fit_models(records, *, includes_default: bool, selections: dict | None = None, tables: dict | None = None) -> "ModelSet":
+    """Fit MetaTrans for every base estimator in ``records`` with the candidate chosen for it
+    (``selections``: base estimator -> ``{"candidate", "reason", "summaries"}``; a base estimator
+    without one gets the fixed default); returns the in-memory model set. Choosing the candidate
+    is the evaluation's job (:func:`transferability.meta.evaluation.train_models`)."""
     from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
     from transferability import __version__
 
     records = list(records)
-    tables = build_tables(records)
+    tables = build_tables(records) if tables is None else tables
+    selections = selections or {}
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "feature_schema": FEATURE_SCHEMA_VERSION,
         "feature_names": list(FEATURE_NAMES), "store_hash": records_hash(records),
@@ -159,7 +133,7 @@ def train_models(records, *, includes_default: bool, evaluate=True, progress=Non
     }
     boosters = {}
     for be, table in tables.items():
-        entry, booster = _train_one(table, evaluate=evaluate, progress=progress, n_jobs=n_jobs)
+        entry, booster = _fit_one(table, selections.get(be))
         if booster is not None:
             entry["lgbm_file"] = f"metatrans-{be}.txt"
             boosters[entry["lgbm_file"]] = booster
@@ -176,7 +150,7 @@ def save_models(models: "ModelSet", directory) -> list:
     ``metatrans-*.txt`` files of an earlier training that these models do not use are removed
     (other files in the directory, e.g. EasyTransferability's, are left alone).
     """
-    from ..utils.io import atomic_write_text
+    from transferability.utils.io import atomic_write_text
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

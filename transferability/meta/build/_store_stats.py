@@ -10,7 +10,7 @@ methods that ignore the base estimator (``base_estimator "-"``) for every base e
 - ``beats_no_adapt``: share of the units whose best outcome beats ``no_adapt`` by at least one
   point (0.01 accuracy);
 - ``kstar``: the distribution of the label-equivalent k* (DESIGN.md), computed by
-  :func:`transferability.meta._easytrans.label_pair` (the one definition; a censored k* — only a
+  :func:`transferability.meta.learners._easytrans.label_pair` (the one definition; a censored k* — only a
   lower bound, because the next ladder k-shot baseline is unknown — counts at its lower bound and
   in ``kstar_censored``);
 - ``oracle``: how often each method is the best one (ties: every tied method counts).
@@ -28,7 +28,7 @@ BEAT_MARGIN = 0.01
 
 
 def _unit(record, base_estimator, ladder):
-    from transferability.meta._easytrans import label_pair
+    from transferability.meta.learners._easytrans import label_pair
     from transferability.meta_store import outcomes_for_base
 
     acc = defaultdict(list)
@@ -56,7 +56,7 @@ def store_stats(store) -> dict:
     ``per_family`` (family -> ``pairs``, ``tasks``, ``bases`` and ``by_base_estimator``:
     base estimator -> ``units``, ``reaches_kshot``, ``n_known_kshot``, ``beats_no_adapt``,
     ``kstar``, ``kstar_censored``, ``oracle``)."""
-    from transferability.meta._easytrans import KSHOT_LADDER
+    from transferability.meta.learners._easytrans import KSHOT_LADDER
     from transferability.meta_store import BASE_FREE, iter_records
 
     out = store.stats()

@@ -23,9 +23,9 @@ The default recipe (:func:`default_recipe`, store schema 2) is, in this order, w
 carrying its ``task`` and ``base`` and no two specs giving the same pair key:
 
 1. the specs above (the first store's 410 pairs, same pair keys), less the 18 full real tasks
-   that :func:`~transferability.meta._recipe_real.real_recipe_specs` lists with the same
+   that :func:`~transferability.meta.build._recipe_real.real_recipe_specs` lists with the same
    domains, rows and seeds (same key; kept once, in the real list);
-2. :func:`~transferability.meta._recipe_real.real_recipe_specs`: one spec per independent real
+2. :func:`~transferability.meta.build._recipe_real.real_recipe_specs`: one spec per independent real
    task plus its small-source / zscore variants (20-Newsgroups: the first
    :data:`NEWSGROUPS_TASKS_DEFAULT` tasks per category pair; :func:`full_recipe` has all);
 3. :func:`semi_real_specs`: the shift generators applied to real feature spaces

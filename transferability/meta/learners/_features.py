@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..divergence import coral_gap, compute_divergences
-from ..divergence._common import canonical_subsample, finish, subsample, validated_pair
-from ..utils.numerics import cross
-from ..utils.validation import InputError, check_labels, check_magnitude, check_pair
+from transferability.divergence import coral_gap, compute_divergences
+from transferability.divergence._common import canonical_subsample, finish, subsample, validated_pair
+from transferability.utils.numerics import cross
+from transferability.utils.validation import InputError, check_labels, check_magnitude, check_pair
 
 __all__ = ["FEATURE_SCHEMA_VERSION", "FEATURE_NAMES", "LABEL_FREE_FEATURES", "LABEL_FEATURES",
            "compute_meta_features", "pair_meta_features", "sliced_wasserstein"]
