@@ -46,8 +46,8 @@ def synthetic_records(n=96, seed=0):
     (0.65, {1: 0.5, 3: 0.6, 5: 0.7, 10: 0.8}, 3, False, [1, 1, 0, 0]),
     (0.4, {1: 0.5, 3: 0.6, 5: 0.7, 10: 0.8}, 0, False, [0, 0, 0, 0]),
     (0.6, {1: 0.6, 3: 0.7, 5: 0.8, 10: 0.9}, 1, False, [1, 0, 0, 0]),  # equality reaches
-    # not monotone in k: the largest k reached counts (the definition's "largest k")
-    (0.7, {1: 0.5, 3: 0.75, 5: 0.65, 10: 0.8}, 5, False, [1, 1, 1, 0]),
+    # not monotone in k: the walk stops at the first rung missed (3), although 5 is reached
+    (0.7, {1: 0.5, 3: 0.75, 5: 0.65, 10: 0.8}, 1, False, [1, 0, 0, 0]),
     # k = 5 unknown: k* >= 5 is undecided, k* >= 10 is known false
     (0.65, {1: 0.5, 3: 0.6, 10: 0.8}, 3, True, [1, 1, np.nan, 0]),
     # k = 10 unknown, 5 reached: k* >= 10 undecided, k* >= 5 known
@@ -83,21 +83,56 @@ def _record(key, family, best_by_method, kshot, features=None, base="b"):
             "kshot": [{"base_estimator": "1nn", "k": k, "seed": 0, "n_draws": 5, "accuracy": a} for k, a in kshot.items()]}
 
 
-def test_build_label_tables_best_outcome_is_mean_over_seeds_then_max_over_methods():
+def test_label_pair_below_chance_is_zero_whatever_the_kshot_baselines():
+    k, c, y = label_pair(0.9, {1: 0.1, 3: 0.2, 5: 0.3, 10: 0.4}, LADDER, above_chance=False)
+    assert (k, c) == (0, False)
+    assert_array_equal(y, [0, 0, 0, 0])
+
+
+def test_chance_margin_and_beats_chance():
+    from transferability.meta.learners._easytrans import CHANCE_MIN_MARGIN, beats_chance, chance_margin
+
+    # two standard errors of a chance-level score: 4 classes on 300 rows
+    assert chance_margin(4, 300) == pytest.approx(2 * np.sqrt(0.25 * 0.75 / 300))
+    assert chance_margin(2, 10**6) == CHANCE_MIN_MARGIN  # never below the floor
+    assert not beats_chance(0.25 + 0.049, 4, 300) and beats_chance(0.25 + 0.051, 4, 300)
+    assert beats_chance(None, 4, 300)  # unknown balanced accuracy: the k-shot comparison decides
+
+
+def test_build_label_tables_label_the_picked_method_mean_over_seeds():
     recs = [
-        # sa's mean is 0.6 (0.9 and 0.3): no_adapt's 0.62 is the best; reaches k=3 (0.61), not 5 (0.63)
-        _record("a", "f1", {"no_adapt": [0.62], "sa": [0.9, 0.3]}, {1: 0.5, 3: 0.61, 5: 0.63, 10: 0.7}),
+        # sa's mean is 0.6 (0.9 and 0.3): reaches k = 3 (0.55), not 5 (0.63); no_adapt reaches 5
+        _record("a", "f1", {"no_adapt": [0.64], "sa": [0.9, 0.3]}, {1: 0.5, 3: 0.55, 5: 0.63, 10: 0.7}),
         _record("b", "f2", {"no_adapt": [0.2], "sa": [0.95]}, {1: 0.5, 3: 0.6, 5: 0.7, 10: 0.8}),
-        _record("c", "f2", {"no_adapt": [0.2]}, {1: 0.5, 3: 0.6, 5: None, 10: 0.8}),
+        _record("c", "f2", {"no_adapt": [0.2], "sa": [0.1]}, {1: 0.5, 3: 0.6, 5: None, 10: 0.8}),
     ]
-    t = build_label_tables(recs)["1nn"]
+    picks = {"1nn": {"a": "sa", "b": "sa", "c": "no_adapt"}}
+    t = build_label_tables(recs, picks=picks)["1nn"]
     assert t.thresholds == LADDER
-    assert_allclose(t.best, [0.62, 0.95, 0.2])
+    assert_allclose(t.best, [0.6, 0.95, 0.2])
+    assert list(t.methods) == ["sa", "sa", "no_adapt"]
     assert_array_equal(t.kstar, [3, 10, 0])
-    # a None accuracy is unknown; k = 1 is not reached, and the baseline does not fall with k, so
-    # the unknown k = 5 is not reached either: every threshold is known false, k* = 0 is exact
+    # a None accuracy is unknown; k = 1 is not reached, so the walk stops there: k* = 0 is exact
     assert_array_equal(t.censored, [False, False, False])
     assert_array_equal(t.Y[2], [0, 0, 0, 0])
+    # without picks, every pair's method is the best fixed one: family-macro mean accuracies are
+    # no_adapt (0.64 + 0.2) / 2 = 0.42 and sa (0.6 + (0.95 + 0.1) / 2) / 2 = 0.5625
+    d = build_label_tables(recs)["1nn"]
+    assert list(d.methods) == ["sa", "sa", "sa"]
+    # a pair without a pick is dropped and counted
+    t2 = build_label_tables(recs, picks={"1nn": {"a": "sa"}})["1nn"]
+    assert t2.n_pairs == 1 and t2.dropped["no_pick"] == 2
+
+
+def test_build_label_tables_chance_rule_uses_balanced_accuracy_and_target_classes():
+    r = _record("a", "f1", {"no_adapt": [0.9]}, {1: 0.1, 3: 0.2, 5: 0.3, 10: 0.4})
+    r["target"] = {"n_classes": 4, "n_samples": 300}
+    r["outcomes"][0]["balanced_accuracy"] = 0.27  # accuracy 0.9 but balanced accuracy at chance (0.25)
+    t = build_label_tables([r, dict(r, key="b")], picks={"1nn": {"a": "no_adapt", "b": "no_adapt"}})["1nn"]
+    assert_array_equal(t.kstar, [0, 0])
+    r["outcomes"][0]["balanced_accuracy"] = 0.5
+    t = build_label_tables([r, dict(r, key="b")], picks={"1nn": {"a": "no_adapt", "b": "no_adapt"}})["1nn"]
+    assert_array_equal(t.kstar, [10, 10])
 
 
 def test_build_label_tables_ladder_is_what_the_store_holds_and_other_schemas_are_dropped():

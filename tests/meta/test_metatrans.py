@@ -473,3 +473,15 @@ def test_shipped_records_hash_is_kept_per_process_but_follows_a_changed_file(tmp
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new modification time, whatever the clock
     assert _modelfiles.shipped_records_hash() == _modelfiles.records_hash(recs[:4]) != first
+
+
+def test_guarded_pick_falls_back_to_no_adapt_when_the_kept_default_is_predicted_to_hurt():
+    from transferability.meta.learners._metatrans import guarded_pick
+
+    # columns: no_adapt, meda (default), jda
+    eff = np.array([[0.0, 0.05, 0.06],    # jda's gain 0.01 < margin: the default is kept (it helps)
+                    [0.0, -0.02, -0.01],  # the default is kept by the margin but predicted to hurt
+                    [0.0, -0.10, 0.20]])  # jda clears the margin
+    assert list(guarded_pick(eff, 1, 0.05)) == [1, 1, 2]  # without no_adapt: the old rule
+    assert list(guarded_pick(eff, 1, 0.05, 0)) == [1, 0, 2]
+    assert list(guarded_pick(eff, 1, float("inf"), 0)) == [1, 0, 0]

@@ -199,9 +199,11 @@ def test_store_stats_on_a_hand_made_store(tmp_path):
     assert u["reaches_kshot"] == {"1": 1.0, "3": 0.5, "5": 0.5, "10": 0.5, "20": 0.0, "50": None}
     assert u["n_known_kshot"]["50"] == 0 and u["n_known_kshot"]["1"] == 2
     assert u["beats_no_adapt"] == 0.5
-    # k = 50 is unknown, but both pairs miss a smaller known k-shot baseline (p1 misses 20, p2 misses 3),
-    # and the baseline does not fall with k: neither k* is censored
-    assert u["kstar"] == {"1": 1, "10": 1} and u["kstar_censored"] == 0
+    # k* is about the store's best fixed method: only no_adapt has outcomes on >= 90 % of the pairs.
+    # p1 (0.7) reaches 1, 3, 5 and misses 10; p2 (0.55) reaches 1 and misses 3; p3 (0.4) misses 1.
+    # k = 50 is unknown, but every pair misses a smaller rung first: none is censored
+    assert s["kstar_method"] == {"1nn": "no_adapt"}
+    assert u["kstar"] == {"1": 1, "5": 1} and u["kstar_censored"] == 0
     assert u["oracle"] == {"meda": 1, "no_adapt": 1}
     fb = s["per_family"]["fb"]["by_base_estimator"]["1nn"]
     assert fb["beats_no_adapt"] == 0.0 and fb["kstar"] == {"0": 1} and fb["oracle"] == {"tca": 1}

@@ -9,9 +9,11 @@ methods that ignore the base estimator (``base_estimator "-"``) for every base e
   outcome reaches it (``best >= kshot[k]``), with ``n_known_kshot[k]``;
 - ``beats_no_adapt``: share of the units whose best outcome beats ``no_adapt`` by at least one
   point (0.01 accuracy);
-- ``kstar``: the distribution of the label-equivalent k* (DESIGN.md), computed by
-  :func:`transferability.meta.learners._easytrans.label_pair` (the one definition; a censored k* — only a
-  lower bound, because the next ladder k-shot baseline is unknown — counts at its lower bound and
+- ``kstar``: the distribution of the label-equivalent k*(m) (DESIGN.md) of the store's best
+  fixed method m (``kstar_method``: highest family-macro mean accuracy of the base estimator,
+  :func:`~transferability.meta.learners._easytrans.fixed_default_picks`), computed by
+  :func:`transferability.meta.learners._easytrans.pair_label` (the one definition; a censored k* —
+  only a lower bound, because a ladder k-shot baseline is unknown — counts at its lower bound and
   in ``kstar_censored``);
 - ``oracle``: how often each method is the best one (ties: every tied method counts).
 """
@@ -27,8 +29,8 @@ __all__ = ["store_stats", "family_table"]
 BEAT_MARGIN = 0.01
 
 
-def _unit(record, base_estimator, ladder):
-    from transferability.meta.learners._easytrans import label_pair
+def _unit(record, base_estimator, ladder, method):
+    from transferability.meta.learners._easytrans import pair_label
     from transferability.meta_store import outcomes_for_base
 
     acc = defaultdict(list)
@@ -44,7 +46,8 @@ def _unit(record, base_estimator, ladder):
         if e.get("base_estimator") == base_estimator and e.get("accuracy") is not None:
             ks[int(e["k"])].append(float(e["accuracy"]))
     kshot = {k: float(np.mean(v)) for k, v in ks.items()}
-    kstar, censored, _ = label_pair(best, kshot, ladder)
+    lab = pair_label(record, base_estimator, method, ladder) if method else None
+    kstar, censored = (lab[0], lab[1]) if lab is not None else (None, False)
     return {"best": best, "kshot": kshot, "kstar": kstar, "censored": censored,
             "beats": None if "no_adapt" not in mean else best >= mean["no_adapt"] + BEAT_MARGIN,
             "oracle": sorted(m for m, v in mean.items() if v == best)}
@@ -56,7 +59,7 @@ def store_stats(store) -> dict:
     ``per_family`` (family -> ``pairs``, ``tasks``, ``bases`` and ``by_base_estimator``:
     base estimator -> ``units``, ``reaches_kshot``, ``n_known_kshot``, ``beats_no_adapt``,
     ``kstar``, ``kstar_censored``, ``oracle``)."""
-    from transferability.meta.learners._easytrans import KSHOT_LADDER
+    from transferability.meta.learners._easytrans import KSHOT_LADDER, fixed_default_picks
     from transferability.meta_store import BASE_FREE, iter_records
 
     out = store.stats()
@@ -64,6 +67,7 @@ def store_stats(store) -> dict:
     ladder = sorted(set(KSHOT_LADDER) | {int(k) for r in records for e in r.get("kshot") or []
                                         if e.get("accuracy") is not None for k in [e["k"]]})
     bases_est = sorted({o["base_estimator"] for r in records for o in r.get("outcomes", [])} - {BASE_FREE})
+    picks = fixed_default_picks(records, base_estimators=bases_est)
     fam = defaultdict(lambda: {"pairs": 0, "tasks": set(), "bases": set(), "units": defaultdict(list)})
     for r in records:
         f = fam[r["family"]]
@@ -71,7 +75,7 @@ def store_stats(store) -> dict:
         f["tasks"].add(r.get("task") or f"?{r['key']}")
         f["bases"].add(r.get("base") or f"?{r['family']}")
         for b in bases_est:
-            u = _unit(r, b, ladder)
+            u = _unit(r, b, ladder, (picks.get(b) or {}).get(r["key"]))
             if u is not None:
                 f["units"][b].append(u)
     per_family = {}
@@ -87,7 +91,8 @@ def store_stats(store) -> dict:
             beats = [u["beats"] for u in units if u["beats"] is not None]
             by[b] = {"units": len(units), "reaches_kshot": reach, "n_known_kshot": known,
                      "beats_no_adapt": float(np.mean(beats)) if beats else None,
-                     "kstar": {str(k): v for k, v in sorted(Counter(u["kstar"] for u in units).items())},
+                     "kstar": {str(k): v for k, v in sorted(Counter(u["kstar"] for u in units
+                                                                    if u["kstar"] is not None).items())},
                      "kstar_censored": int(sum(u["censored"] for u in units)),
                      "oracle": dict(Counter(m for u in units for m in u["oracle"]).most_common())}
         per_family[name] = {"pairs": f["pairs"], "tasks": len(f["tasks"]), "bases": sorted(f["bases"]),
@@ -96,7 +101,8 @@ def store_stats(store) -> dict:
     bases = {r.get("base") or f"?{r['family']}" for r in records}
     out.update({"n_tasks": len(tasks), "n_bases": len(bases),
                 "n_pairs_without_groups": sum(1 for r in records if not (r.get("task") and r.get("base"))),
-                "kshot_ladder": ladder, "per_family": per_family})
+                "kshot_ladder": ladder, "per_family": per_family,
+                "kstar_method": {b: next(iter(set(v.values())), None) for b, v in picks.items()}})
     return out
 
 

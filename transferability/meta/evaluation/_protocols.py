@@ -141,7 +141,7 @@ def _protocol_fold(table: TrainingTable, by: str, g, coverage, candidates) -> di
         elif c.startswith("guarded_"):
             margin = cal["margins"][base]
             fold["margins"][base] = margin
-            p = guarded_pick(eff, fixed.default_, margin)
+            p = guarded_pick(eff, fixed.default_, margin, table.methods.index("no_adapt"))
             s = eff.copy()
             s[np.arange(len(p)), p] = np.inf
         else:
@@ -252,7 +252,7 @@ def _curve_family(table: TrainingTable, fam, orders, add_back, learners) -> dict
                     base = l.replace("guarded_", "")
                     cal = inner_calibration(train, "family", learners=(base,))
                     eff = make_learner(base).fit(train).predict(Xt)
-                    p = guarded_pick(eff, fixed.default_, cal["margins"][base])
+                    p = guarded_pick(eff, fixed.default_, cal["margins"][base], table.methods.index("no_adapt"))
                 else:
                     p = np.argmax(make_learner(l).fit(train).predict(Xt), axis=1)
                 reg = pair_metrics(table.accuracy[test], p, no_adapt=j0)["regret"]

@@ -1,28 +1,25 @@
-"""EasyTransferability: a calibrated P(k* >= k) and the predicted label-equivalent value k*.
+"""EasyTransferability: a calibrated P(k*(m̂) >= k) and the predicted label-equivalent value k*.
 
-**Label.** For a pair and a base estimator, ``best`` is the best outcome over the method
-library (``no_adapt`` included): each method's target accuracy averaged over its ``ok`` outcomes
-(seeds, parameters), then the maximum over methods. The **label-equivalent value** k* is the
-largest k of the store's *ladder* whose k-shot baseline ``best`` reaches (``best >= kshot[k]``),
-0 when it reaches none. The ladder is the k values of :data:`KSHOT_LADDER` (1, 3, 5, 10, 20, 50)
-for which the records hold a k-shot baseline of that base estimator; its top means "at least
-top" (the shipped store's ladder reaches 50, so ``k* = 50`` reads "k* >= 50").
+**Label** (DESIGN.md, label-equivalent value). The user runs one method, the one ``recommend``
+names (m̂), so the label is about that method, never about the best of the library chosen with
+target labels (that oracle gave a pure-noise pair k* = 50: one of twelve methods lands above a
+noisy k-shot baseline by luck). For a pair, a base estimator and a method m, k*(m) is the
+largest k of the store's *ladder* such that acc(m) reaches the k-shot baseline at **every**
+rung up to k (the walk up the ladder stops at the first rung missed: :func:`label_pair`), and 0
+when acc(m) does not beat chance (balanced accuracy above ``1 / n_classes`` of the target by
+:func:`chance_margin`: :func:`beats_chance`). The ladder is the k values of
+:data:`KSHOT_LADDER` (1, 3, 5, 10, 20, 50) for which the records hold a k-shot baseline of that
+base estimator. m̂ per training pair comes from ``picks`` (training and evaluation pass the
+MetaTrans candidate's picks made out of fold); without picks it is the store's best fixed method
+(:func:`fixed_default_picks`).
 
-**Unknown k-shot values.** A pair whose baseline at some ladder k is missing (the target had
-too few samples per class, or ``accuracy`` is None) does not tell whether k is reached. The
-threshold labels ``y_t = [k* >= t]`` assume that the k-shot baseline does not fall as k grows
-(more labels never hurt on average). On the shipped store the known baselines do dip between
-consecutive k on 250 of 836 ``1nn`` and 183 of 836 ``logreg`` pairs (median dip 1.4 and 1.2
-points, largest 24 and 16), but the pattern of rungs reached contradicts the assumption (a larger k reached above a
-smaller one missed) on only 5 and 2 pairs;
-with ``lo`` = k* (the largest known k reached)
-and ``hi`` = the smallest known k above ``lo`` that is not reached, ``y_t = 1`` for ``t <= lo``,
-``y_t = 0`` for ``t >= hi`` (a larger, unknown k would not be reached either), and ``y_t`` is
-unknown in between; such a pair is left out of threshold t's classifier and of every metric at
-t, and k* is *censored* (a lower bound) and left out of the k*-within-one-step figure. (The
-first version's label was 0 only when *every* k >= t was known, which dropped the negatives of targets
-too small for the 50-shot baseline but kept their positives: at t = 10 the shipped store's
-positive rate read 92.6 % of 593 decided pairs, against 79.5 % of 691 for ``1nn`` now.)
+**Unknown k-shot values.** A rung whose baseline is missing (the target had too few samples per
+class, or ``accuracy`` is None) stops the walk unless the next known rung is reached (the
+k-shot baseline is assumed not to fall as k grows: on the shipped store the known baselines dip
+between consecutive k on 250 of 836 ``1nn`` and 183 of 836 ``logreg`` pairs, by a median 1.4 and
+1.2 points); k* is then *censored* (a lower bound), and a threshold above it is unknown unless a
+larger known rung is missed, which decides every threshold from it. An unknown threshold leaves
+the pair out of that threshold's classifier and metrics.
 
 **Learner** (:class:`CumulativeModel`): one binary classifier per ladder threshold t, each
 calibrated by a map (sigmoid or isotonic) fitted on *group-held-out* raw scores
@@ -87,16 +84,42 @@ LINEAR_C = 0.1
 
 
 # -- labels ---------------------------------------------------------------------------------------
-def _best_outcome(record, base_estimator):
+CHANCE_Z = 2.0            # "beats chance": this many standard errors above a chance-level score
+CHANCE_MIN_MARGIN = 0.02  # and at least this much
+
+
+def chance_margin(n_classes: int, n_target: int) -> float:
+    """How far above chance ``1 / n_classes`` a balanced accuracy must be to beat it:
+    ``max(CHANCE_MIN_MARGIN, CHANCE_Z * sqrt(p (1 - p) / n_target))`` with ``p = 1 / n_classes``
+    (two standard errors of a chance-level score on ``n_target`` rows)."""
+    p = 1.0 / max(int(n_classes), 1)
+    return float(max(CHANCE_MIN_MARGIN, CHANCE_Z * math.sqrt(p * (1 - p) / max(int(n_target), 1))))
+
+
+def beats_chance(balanced_accuracy, n_classes, n_target) -> bool:
+    """Whether a method's target balanced accuracy is above chance (``1 / n_classes``, what any
+    classifier that ignores its input scores, whatever the class balance) by
+    :func:`chance_margin`. Balanced accuracy, not accuracy against the majority-class rate:
+    the store keeps the target's class count and every outcome's balanced accuracy, not the
+    target's class proportions, and the two criteria agree for a balanced target."""
+    if balanced_accuracy is None or not n_classes or not n_target:
+        return True  # unknown: the k-shot comparison alone decides
+    return bool(balanced_accuracy > 1.0 / n_classes + chance_margin(n_classes, n_target))
+
+
+def _method_outcome(record, base_estimator, method):
+    """(mean accuracy, mean balanced accuracy or None) of ``method``'s ok outcomes, or None."""
     from transferability.meta_store import outcomes_for_base
 
-    acc = defaultdict(list)
+    acc, bal = [], []
     for o in outcomes_for_base(record, base_estimator):  # with the base-estimator-free methods ("-")
-        if o.get("status") == "ok" and o.get("target_accuracy") is not None:
-            acc[o["method"]].append(float(o["target_accuracy"]))
+        if o.get("method") == method and o.get("status") == "ok" and o.get("target_accuracy") is not None:
+            acc.append(float(o["target_accuracy"]))
+            if o.get("balanced_accuracy") is not None:
+                bal.append(float(o["balanced_accuracy"]))
     if not acc:
         return None
-    return max(float(np.mean(v)) for v in acc.values())
+    return float(np.mean(acc)), (float(np.mean(bal)) if len(bal) == len(acc) else None)
 
 
 def _kshot(record, base_estimator):
@@ -107,36 +130,78 @@ def _kshot(record, base_estimator):
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
-def label_pair(best: float, kshot: dict, thresholds) -> tuple:
-    """``(kstar, censored, y)`` of one pair.
+def label_pair(acc: float, kshot: dict, thresholds, *, above_chance: bool = True) -> tuple:
+    """``(kstar, censored, y)`` of one pair for one method (DESIGN.md, label-equivalent value).
+
+    k*(m) is the largest ladder k such that ``acc`` reaches the k-shot baseline at **every**
+    rung up to k (the walk up the ladder stops at the first rung missed), and 0 when ``acc``
+    does not beat chance (``above_chance`` False). A rung whose baseline is unknown (the target
+    is too small for it) stops the walk too: k* is then a lower bound (*censored*), and every
+    threshold above it is unknown unless a larger known rung is missed (more labels do not make
+    the k-shot baseline worse on average, so a rung missed above decides every threshold from it).
 
     Parameters
     ----------
-    best : float
-        Best outcome over the method library.
+    acc : float
+        The method's target accuracy.
     kshot : dict
         k -> k-shot baseline accuracy (missing k: unknown).
     thresholds : sequence of int
         The ladder (increasing).
+    above_chance : bool, default=True
 
     Returns
     -------
     kstar : int
-        The largest known ladder k with ``best >= kshot[k]``, else 0 (a lower bound when
-        ``censored``).
     censored : bool
-        k* is only a lower bound: a ladder k between ``kstar`` and the smallest known
-        unreached k above it (or the ladder's top) is unknown.
+        k* is only a lower bound.
     y : ndarray of shape (len(thresholds),)
         ``[k* >= t]`` per threshold: 1.0, 0.0, or NaN when the known values do not decide it.
+
+    Examples
+    --------
+    >>> label_pair(0.8, {1: 0.5, 3: 0.7, 5: 0.85, 10: 0.7}, [1, 3, 5, 10])[:2]
+    (3, False)
+    >>> label_pair(0.8, {1: 0.5, 3: 0.7}, [1, 3, 5, 10])
+    (3, True, array([ 1.,  1., nan, nan]))
+    >>> label_pair(0.8, {1: 0.5, 3: 0.7}, [1, 3, 5, 10], above_chance=False)[0]
+    0
     """
     thresholds = list(thresholds)
-    reached = {k: best >= kshot[k] for k in thresholds if k in kshot}
-    kstar = max([k for k, r in reached.items() if r], default=0)
-    hi = min([k for k, r in reached.items() if not r and k > kstar], default=math.inf)
-    y = np.array([1.0 if t <= kstar else 0.0 if t >= hi else np.nan for t in thresholds])
-    censored = bool(np.isnan(y).any())
-    return int(kstar), bool(censored), y
+    if not above_chance:
+        return 0, False, np.zeros(len(thresholds))
+    kstar, stop, censored = 0, None, False
+    for i, k in enumerate(thresholds):
+        if k not in kshot:  # unknown: reached if the next known rung is (the baseline does not fall with k)
+            nxt = next((j for j in thresholds[i + 1:] if j in kshot), None)
+            if nxt is not None and acc >= kshot[nxt]:
+                kstar = k
+                continue
+            censored = True
+            break
+        if acc >= kshot[k]:
+            kstar = k
+        else:
+            stop = k
+            break
+    if censored:  # a known rung missed above the unknown one still decides the thresholds from it
+        stop = min([k for k in thresholds if k > kstar and k in kshot and acc < kshot[k]], default=None)
+    y = np.array([1.0 if t <= kstar else 0.0 if stop is not None and t >= stop else np.nan for t in thresholds])
+    return int(kstar), bool(np.isnan(y).any()), y
+
+
+def pair_label(record, base_estimator, method, ladder):
+    """``(kstar, censored, y, acc)`` of ``record`` for ``method`` (None without an ok outcome or
+    without any k-shot baseline)."""
+    out = _method_outcome(record, base_estimator, method)
+    ks = _kshot(record, base_estimator)
+    if out is None or not ks:
+        return None
+    acc, bal = out
+    tgt = record.get("target") or {}
+    ok = beats_chance(bal, tgt.get("n_classes"), tgt.get("n_samples"))
+    kstar, cens, y = label_pair(acc, ks, ladder, above_chance=ok)
+    return kstar, cens, y, acc
 
 
 @dataclass
@@ -156,6 +221,7 @@ class LabelTable(GroupedRows):
     families: np.ndarray
     bases: np.ndarray
     tasks: np.ndarray
+    methods: np.ndarray | None = None  # the method m̂ each label is about
     dropped: dict = field(default_factory=dict)
 
     def columns(self, names) -> np.ndarray:
@@ -168,14 +234,55 @@ class LabelTable(GroupedRows):
             base_estimator=self.base_estimator, thresholds=self.thresholds, feature_names=self.feature_names,
             X=self.X[idx], Y=self.Y[idx], kstar=self.kstar[idx], censored=self.censored[idx], best=self.best[idx],
             names=[self.names[i] for i in idx], keys=[self.keys[i] for i in idx], families=self.families[idx],
-            bases=self.bases[idx], tasks=self.tasks[idx], dropped=self.dropped)
+            bases=self.bases[idx], tasks=self.tasks[idx],
+            methods=None if self.methods is None else self.methods[idx], dropped=self.dropped)
 
 
-def build_label_tables(records, *, base_estimators=None, feature_schema=None) -> dict:
+FIXED_MIN_SHARE = 0.9  # a method must have an outcome on this share of the pairs to be the fixed default
+
+
+def fixed_default_picks(records, *, base_estimators=None) -> dict:
+    """base estimator -> ``{pair key: method}`` naming, for every pair, the best fixed method of
+    ``records``: the highest family-macro mean accuracy among the methods with an ok outcome on
+    at least :data:`FIXED_MIN_SHARE` of the pairs (the rule of
+    :class:`~._metatrans.FixedDefault` on a training table); the labels' method when no
+    recommender's picks are given. Reads outcomes only (no meta-feature)."""
+    from transferability.meta_store import BASE_FREE
+
+    records = list(records)
+    if base_estimators is None:
+        base_estimators = sorted({o.get("base_estimator") for r in records for o in r.get("outcomes", [])
+                                  if o.get("status", "ok") == "ok"} - {BASE_FREE, None})
+    out = {}
+    for be in base_estimators:
+        per = defaultdict(lambda: defaultdict(list))  # method -> family -> accuracies
+        n_pairs = 0
+        for r in records:
+            methods = {o.get("method") for o in r.get("outcomes", [])}
+            seen = False
+            for m in methods:
+                res = _method_outcome(r, be, m)
+                if res is not None:
+                    per[m][str(r.get("family"))].append(res[0])
+                    seen = True
+            n_pairs += seen
+        ok = {m: fams for m, fams in per.items() if sum(map(len, fams.values())) >= FIXED_MIN_SHARE * n_pairs}
+        if not ok:
+            continue
+        best = max(sorted(ok), key=lambda m: np.mean([np.mean(v) for v in ok[m].values()]))
+        out[be] = {r["key"]: best for r in records}
+    return out
+
+
+def build_label_tables(records, *, picks=None, base_estimators=None, feature_schema=None) -> dict:
     """One :class:`LabelTable` per base estimator with outcomes and k-shot baselines.
 
-    Pairs of another feature schema, with a missing meta-feature, without an ``ok`` outcome or
-    without any k-shot baseline of the base estimator are left out (counted in ``dropped``).
+    The label of a pair is k*(m̂) for the method m̂ the user would run (DESIGN.md): ``picks``
+    gives it (base estimator -> ``{pair key: method}``; in training and evaluation, the
+    MetaTrans candidate's picks made out of fold); by default every pair's m̂ is the best fixed
+    method (:func:`fixed_default_picks`). Pairs of another feature schema, with a missing
+    meta-feature, without a pick, without an ``ok`` outcome of their m̂ or without any k-shot
+    baseline of the base estimator are left out (counted in ``dropped``).
     """
     from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
 
@@ -189,6 +296,8 @@ def build_label_tables(records, *, base_estimators=None, feature_schema=None) ->
     from transferability.meta_store import BASE_FREE
 
     bes = sorted(b for b in bes if b and b != BASE_FREE) if base_estimators is None else list(base_estimators)
+    if picks is None:
+        picks = fixed_default_picks(kept, base_estimators=bes) if kept else {}
     tables = {}
     for be in bes:
         ladder = sorted({int(e["k"]) for r in kept for e in (r.get("kshot") or [])
@@ -197,28 +306,33 @@ def build_label_tables(records, *, base_estimators=None, feature_schema=None) ->
         if not ladder:
             continue
         rows, counts = [], defaultdict(int)
+        be_picks = picks.get(be) or {}
         for r in kept:
             feats = r.get("meta_features") or {}
             if any(feats.get(f) is None or not math.isfinite(float(feats[f])) for f in names):
                 counts["missing_feature"] += 1
                 continue
-            best = _best_outcome(r, be)
-            ks = _kshot(r, be)
-            if best is None or not ks:
+            method = be_picks.get(r["key"])
+            if method is None:
+                counts["no_pick"] += 1
+                continue
+            lab = pair_label(r, be, method, ladder)
+            if lab is None:
                 counts["missing_outcome_or_kshot"] += 1
                 continue
-            kstar, cens, y = label_pair(best, ks, ladder)
-            rows.append((r, best, kstar, cens, y))
+            kstar, cens, y, acc = lab
+            rows.append((r, acc, kstar, cens, y, method))
         if not rows:
             continue
         tables[be] = LabelTable(
             base_estimator=be, thresholds=ladder, feature_names=names,
             X=np.array([[float(r["meta_features"][f]) for f in names] for r, *_ in rows]),
-            Y=np.array([y for *_, y in rows]), kstar=np.array([k for _, _, k, _, _ in rows], dtype=np.float64),
-            censored=np.array([c for _, _, _, c, _ in rows], dtype=bool), best=np.array([b for _, b, *_ in rows]),
+            Y=np.array([row[4] for row in rows]), kstar=np.array([row[2] for row in rows], dtype=np.float64),
+            censored=np.array([row[3] for row in rows], dtype=bool), best=np.array([row[1] for row in rows]),
             names=[r.get("name", r["key"]) for r, *_ in rows], keys=[r["key"] for r, *_ in rows],
             families=np.array([str(r.get("family")) for r, *_ in rows]),
             bases=np.array([base_of(r) for r, *_ in rows]), tasks=np.array([task_of(r) for r, *_ in rows]),
+            methods=np.array([row[5] for row in rows]),
             dropped={"other_feature_schema": len(records) - len(kept), **dict(counts)})
     if not tables:
         raise InputError(f"no usable pairs: none of feature schema {schema} with outcomes and k-shot baselines")

@@ -212,16 +212,23 @@ def make_learner(name):
     return LEARNERS[name]()
 
 
-def guarded_pick(effects, default, margin):
+def guarded_pick(effects, default, margin, no_adapt=None):
     """Index of the recommended method per pair under the guarded policy.
 
     The learner's top method replaces the fixed ``default`` only where its predicted log effect
-    exceeds the default's by more than ``margin`` (``inf``: always the default).
+    exceeds the default's by more than ``margin`` (``inf``: always the default). Where the
+    default is kept but its own predicted effect is below 1 (log effect < 0) and ``no_adapt``
+    (its column) is given, the fallback is ``no_adapt``: a default predicted to hurt is not kept.
     """
     effects = np.asarray(effects)
     top = np.argmax(effects, axis=1)
-    gain = effects[np.arange(len(top)), top] - effects[:, default]
-    return np.where(gain > margin, top, default)
+    rows = np.arange(len(top))
+    gain = effects[rows, top] - effects[:, default]
+    pick = np.where(gain > margin, top, default)
+    if no_adapt is not None:
+        hurts = (pick == default) & (effects[:, default] < effects[:, no_adapt])
+        pick = np.where(hurts, no_adapt, pick)
+    return pick
 
 
 def conformal_quantiles(residuals, coverage=0.8, groups=None):
@@ -311,11 +318,12 @@ def inner_calibration(table: TrainingTable, by: str, learners=("knn", "lgbm"), c
         for name in names[1:]:
             oof[name][test] = make_learner(name).fit(train, train.groups(by)).predict(table.X[test])
     eval_groups = table.groups(by)
+    j0 = table.methods.index("no_adapt")
     margins, margin_regret = {}, {}
     for name in names[1:]:
         rs = {}
         for mg in MARGINS:
-            picks = np.array([guarded_pick(oof[name][i:i + 1], defaults[i], mg)[0] for i in range(n)])
+            picks = np.array([guarded_pick(oof[name][i:i + 1], defaults[i], mg, j0)[0] for i in range(n)])
             rs[mg] = macro_regret(table.accuracy, picks, eval_groups)
         best = min(rs.values())
         margins[name] = max(mg for mg, r in rs.items() if r <= best + 1e-9)  # ties: the more cautious

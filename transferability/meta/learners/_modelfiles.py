@@ -288,10 +288,10 @@ class MetaTransModel:
             reasons = [[{"pair": self.knn.names_[i], "distance": float(d),
                          "effect": float(np.exp(self.knn.log_effect_[i, j]))}
                         for i, d in zip(idx[0][:n_reasons], dist[0][:n_reasons])] for j in range(len(self.methods))]
-        pick = int(guarded_pick(eff, self.default, self.margin)[0])
+        pick = int(guarded_pick(eff, self.default, self.margin, self.methods.index("no_adapt"))[0])
         nearest = float(dist[0][0])
         guarded = self.entry["candidate"] in ("fixed", "guarded_knn", "guarded_lgbm")
-        return {"log_effect": eff[0], "pick": pick, "fallback": bool(guarded and pick == self.default),
+        return {"log_effect": eff[0], "pick": pick, "fallback": bool(guarded and (pick == self.default or (pick == self.methods.index("no_adapt") and eff[0, self.default] < eff[0, pick]))),
                 "lower": eff[0] + self.lower, "upper": eff[0] + self.upper, "reasons": reasons,
                 "nearest_distance": nearest,
                 "in_distribution": True if self.ood_threshold is None else bool(nearest <= self.ood_threshold),
