@@ -15,6 +15,7 @@ from ._divergences import divergences_cmd
 from ._meta import meta_group
 from ._methods import adapt_cmd, evaluate_cmd
 from ._recommend import demo_cmd, recommend_cmd
+from ._report import report_cmd
 from ._score import score_cmd
 from ._store import store_group
 
@@ -32,6 +33,7 @@ cli.add_command(evaluate_cmd)
 cli.add_command(store_group)
 cli.add_command(score_cmd)
 cli.add_command(recommend_cmd)
+cli.add_command(report_cmd)
 cli.add_command(meta_group)
 
 
