@@ -383,6 +383,17 @@ def test_flags_show_abstention_when_present(rec, flag, raised, text):
     assert not any(f.endswith("_reason") for f in by)
 
 
+def test_flags_show_a_rule_and_notes():
+    flags = verdict_flags({"abstained": False, "rule": "no_signal", "reason": "source labels carry no signal",
+                           "notes": ["one note"]})
+    by = {f["flag"]: f for f in flags}
+    assert not by["abstained"]["raised"]
+    assert by["rule"]["raised"] and by["rule"]["text"] == "no_signal: source labels carry no signal"
+    assert by["note"]["text"] == "one note" and not by["note"]["raised"]
+    ab = {f["flag"]: f for f in verdict_flags({"abstained": True, "rule": "tiny_target", "reason": "2 samples"})}
+    assert ab["abstained"]["text"] == "2 samples (rule: tiny_target)" and "rule" not in ab
+
+
 def test_abstention_is_rendered_in_the_page():
     from transferability.report._report import render
 

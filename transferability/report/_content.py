@@ -259,8 +259,9 @@ def _reason_text(value) -> str | None:
 def verdict_flags(rec: dict) -> list:
     """The flags of a recommendation (``Recommendation.to_dict()``) worth a warning, each
     ``{"flag", "raised", "text"}``: ``fallback``, ``out_of_distribution`` (of the ranking and of
-    the score), and any ``abstain*`` / ``abstention`` field of the recommendation or of its
-    score object (fields the library may add: shown when present, skipped when absent)."""
+    the score), any ``abstain*`` / ``abstention`` field of the recommendation or of its score
+    object (with its ``reason`` and ``rule``), a ``rule`` that decided without abstaining, and each
+    of ``notes`` (fields the library may add: shown when present, skipped when absent)."""
     flags = []
     if "fallback" in rec:
         fb = bool(rec.get("fallback"))
@@ -295,6 +296,14 @@ def verdict_flags(rec: dict) -> list:
                 raised = bool(value)
             reason = (obj.get(f"{key}_reason") or obj.get("abstention_reason") or obj.get("reason")
                       or (None if isinstance(value, bool) else value))
-            flags.append({"flag": f"{where}{key}", "raised": raised,
-                          "text": _reason_text(reason) or ("abstained" if raised else "no abstention")})
+            text = _reason_text(reason) or ("abstained" if raised else "no abstention")
+            if obj.get("rule"):
+                text += f" (rule: {obj['rule']})"
+            flags.append({"flag": f"{where}{key}", "raised": raised, "text": text})
+        if obj.get("rule") and not any(k.startswith("abst") and obj[k] for k in obj):
+            # a rule that holds by construction decided without abstaining (e.g. a source without signal)
+            flags.append({"flag": f"{where}rule", "raised": True,
+                          "text": f"{obj['rule']}: {_reason_text(obj.get('reason')) or 'decided by a rule'}"})
+        for note in obj.get("notes") or []:
+            flags.append({"flag": f"{where}note", "raised": False, "text": _reason_text(note)})
     return flags
