@@ -25,6 +25,11 @@ PREPROCESS_HELP = ("Preprocessing. Per domain, on its own statistics: none, zsco
                    "Office-Caltech recipe). Per pair: zscore-source (both domains with the source's "
                    "mean/std: keeps a mean shift visible), zscore-pooled (pooled mean/std), tfidf-svd100 "
                    "(TF-IDF + 100-axis truncated SVD fitted on the pooled unlabelled rows; sparse text).")
+# the method vocabulary (transferability.methods.METHOD_NAMES) and the base estimators
+# (transferability.methods.BASE_ESTIMATORS), literal for the same reason; tests/cli/test_cli_startup.py
+# keeps them equal to the registries
+METHOD_CHOICES = ("no_adapt", "kmm", "kliep", "tca", "jda", "bda", "gfk", "sa", "coral", "easytl", "meda", "msda")
+BASE_ESTIMATOR_CHOICES = ("1nn", "logreg", "linear_svm")
 SEED_MAX = 2**32 - 1  # numpy's RandomState accepts seeds in [0, 2**32 - 1]
 
 _GENERIC_OOM = ("out of memory: the inputs are too large for this machine (a d x d covariance needs "
@@ -170,6 +175,20 @@ class CommaList(click.ParamType):
                 self.fail(f"{_flatten(exc.message).rstrip('.')} (expects a comma-separated list of "
                           f"{self.what})", param, ctx)
         return out
+
+
+class NameChoice(click.Choice):
+    """A :class:`click.Choice` (``--help`` lists the names) whose refusal reads as the library's
+    own: ``unknown WHAT 'x'; choose one of a, b, c``."""
+
+    def __init__(self, choices, *, what: str):
+        super().__init__(tuple(choices))
+        self.what = what
+
+    def convert(self, value, param, ctx):
+        if value in self.choices:
+            return value
+        self.fail(f"unknown {self.what} '{value}'; choose one of {', '.join(self.choices)}", param, ctx)
 
 
 SEED = click.IntRange(0, SEED_MAX)

@@ -8,7 +8,8 @@ import os
 import click
 
 from ._common import (
-    CommaList, OneLineCommand, echo_json, handle_errors, json_option, kshot_option, label_column_option,
+    METHOD_CHOICES, CommaList, NameChoice, OneLineCommand, echo_json, handle_errors, json_option, kshot_option,
+    label_column_option,
     preprocess_option, progress_wanted, quiet_option, seed_option,
 )
 
@@ -92,7 +93,8 @@ def _write_predictions(path, y_pred):
 @click.command("adapt", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
-@click.option("--method", required=True, help="Method name (see `transferability evaluate --help`).")
+@click.option("--method", required=True, type=NameChoice(METHOD_CHOICES, what="method"),
+              help="The domain-adaptation method to fit (no_adapt: the base estimator alone).")
 @click.option("--base-estimator", default="1nn", show_default=True, help=BASE_HELP)
 @preprocess_option()
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -138,7 +140,7 @@ def _open_store_for_recording(store_path):
 @click.argument("source")
 @click.argument("target")
 @click.option("--methods", type=CommaList(keyword="all", what="method names"), default="all",
-              show_default=True, help="'all' or a comma-separated list.")
+              show_default=True, help=f"'all' or a comma-separated list of {', '.join(METHOD_CHOICES)}.")
 @click.option("--base-estimator", default="1nn", show_default=True, help=BASE_HELP)
 @preprocess_option()
 @click.option("--param", "params", multiple=True, metavar="METHOD.KEY=VALUE",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_json, handle_errors, seed_option
+from ._common import (
+    BASE_ESTIMATOR_CHOICES, LABEL_COLUMN_HELP, NameChoice, OneLineCommand, echo_json, handle_errors,
+    preprocess_option, seed_option,
+)
 
 
 @click.command("score", cls=OneLineCommand)
@@ -16,11 +19,11 @@ from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_j
                    "P(k* >= K), k* being the label-equivalent value of the transfer.")
 @click.option("--fail-below", type=float, default=None,
               help="Exit 1 when the score is below P (a pipeline gate), 0 otherwise.")
-@click.option("--base-estimator", default="1nn", show_default=True,
-              help="Base estimator the transfer would run with (a model per base estimator ships).")
-@click.option("--preprocess", default="none", show_default=True,
-              help="Preprocessing applied before the meta-features (a recipe of transferability.datasets."
-                   "PREPROCESSING: none, zscore, l2, sum-zscore, ...), as the store build applies it.")
+@click.option("--base-estimator", type=NameChoice(BASE_ESTIMATOR_CHOICES, what="base estimator"), default="1nn",
+              show_default=True,
+              help="Base estimator the transfer would run with; a model directory knows the base estimators its "
+                   "store recorded (others are refused with the list it knows).")
+@preprocess_option()
 @click.option("--models", "models_dir", default=None, help="Model directory from `meta train` (default: shipped).")
 @click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
 @seed_option("Seed of the meta-features' subsampling (0 .. 2**32-1).")
@@ -36,7 +39,6 @@ def score_cmd(source, target, as_json, k, fail_below, base_estimator, preprocess
     from transferability.meta.learners._easytrans import assess, load_easytrans, threshold_index
     from transferability.utils.validation import InputError
 
-    check_preprocess(preprocess)
     if fail_below is not None and not (math.isfinite(fail_below) and 0.0 <= fail_below <= 1.0):
         raise InputError(f"--fail-below must be a probability in [0, 1], got {fail_below}")
     models = load_easytrans(models_dir)  # bad model files and a bad --k fail before any data is read

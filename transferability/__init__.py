@@ -17,11 +17,13 @@ The two questions, from Python (imported on first use, so ``import transferabili
 """
 
 from ._version import __version__
-from .utils.validation import InputError
 
 __all__ = ["__version__", "InputError", "assess", "recommend", "Assessment", "Recommendation"]
 
-_LAZY = {"assess": "transferability.meta", "recommend": "transferability.meta",
+# InputError too is imported on first use: its module imports numpy, which the command line's
+# ``--help`` never needs
+_LAZY = {"InputError": "transferability.utils.validation",
+         "assess": "transferability.meta", "recommend": "transferability.meta",
          "Assessment": "transferability.meta", "Recommendation": "transferability.meta"}
 
 
@@ -31,3 +33,7 @@ def __getattr__(name):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'transferability' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

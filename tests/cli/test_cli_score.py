@@ -136,8 +136,10 @@ def test_readable_output(pair, models):
     (["--k", "abc"], "'abc' is not a valid integer"),
     (["--fail-below", "1.5"], "--fail-below must be a probability"),
     (["--fail-below", "nan"], "--fail-below must be a probability"),
-    (["--preprocess", "bogus"], "unknown --preprocess 'bogus'"),
-    (["--base-estimator", "svm"], "no EasyTransferability model for base estimator 'svm'"),
+    (["--preprocess", "bogus"], "'--preprocess': 'bogus' is not one of 'none', 'zscore'"),
+    (["--base-estimator", "svm"], "unknown base estimator 'svm'; choose one of 1nn, logreg, linear_svm"),
+    # a base estimator of the library for which the model directory holds no model
+    (["--base-estimator", "linear_svm"], "no EasyTransferability model for base estimator 'linear_svm'"),
     (["--models", "/nonexistent/dir"], "no EasyTransferability models in /nonexistent/dir"),
 ])
 def test_bad_options_exit_2_one_line(pair, models, args, match):
@@ -159,3 +161,13 @@ def test_a_model_of_another_feature_schema_is_refused(pair, models, tmp_path):
     man["feature_schema"] = man["feature_schema"] + 1
     (tmp_path / "easytrans.json").write_text(json.dumps(man))
     _one_line_error(_score(pair, "--models", str(tmp_path)), "trained on feature schema")
+
+
+def test_help_lists_the_choices():
+    """--preprocess and --base-estimator list their names in --help (they were free text ending in '...')."""
+    r = _runner().invoke(score_cmd, ["--help"])
+    assert r.exit_code == 0
+    text = " ".join(r.stdout.split())
+    assert "[1nn|logreg|linear_svm]" in text
+    assert "[none|zscore|l2|sum-zscore|zscore-source|zscore-pooled|tfidf-svd100]" in text
+    assert "..." not in text
