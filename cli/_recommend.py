@@ -3,22 +3,47 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+
 import click
 
-from ._common import LABEL_COLUMN_HELP, OneLineCommand, check_preprocess, echo_json, handle_errors, seed_option
+from ._common import (
+    BASE_ESTIMATOR_CHOICES, LABEL_COLUMN_HELP, NameChoice, OneLineCommand, echo_json, handle_errors,
+    preprocess_option, seed_option,
+)
+
+BASE_ESTIMATOR_HELP = ("Base estimator the methods would run with; a model directory knows the base estimators "
+                       "its store recorded (others are refused with the list it knows).")
+TOP_HELP = "Show the recommended method and the next K-1 by predicted effect (default: all)."
+
+# what each shipped MetaTrans candidate is, in words (the names of _modelfiles.SHIPPABLE, plus the
+# ranker; tests/cli/test_cli_recommend.py keeps the keys equal to SHIPPABLE)
+GUARD = ("its top method replaces the fixed default only when the predicted gain over the default clears a "
+         "margin chosen on held-out training pairs")
+CANDIDATES = {
+    "fixed": "one method for every pair, the best on the training pairs; the effects shown are estimated from "
+             "the nearest past pairs (by meta-features), for information",
+    "knn": "each method's effect is the distance-weighted mean of its measured effect on the nearest past "
+           "pairs (by meta-features); the top method is recommended",
+    "lgbm": "a LightGBM regressor predicts each method's effect from the pair's meta-features; the top method "
+            "is recommended",
+    "guarded_knn": "each method's effect is the distance-weighted mean of its measured effect on the nearest "
+                   f"past pairs (by meta-features); {GUARD}",
+    "guarded_lgbm": f"a LightGBM regressor predicts each method's effect from the pair's meta-features; {GUARD}",
+}
 
 
 @click.command("recommend", cls=OneLineCommand)
 @click.argument("source")
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--top", type=int, default=None, help="Show the first K methods (default: all).")
-@click.option("--base-estimator", default="1nn", show_default=True,
-              help="Base estimator the methods would run with (a model per base estimator ships).")
-@click.option("--preprocess", default="none", show_default=True,
-              help="Preprocessing applied before the meta-features (a recipe of transferability.datasets."
-                   "PREPROCESSING: none, zscore, l2, sum-zscore, ...), as the store build applies it.")
-@click.option("--budget", type=float, default=None, help="Seconds: rank only methods predicted to fit.")
+@click.option("--top", type=int, default=None, help=TOP_HELP)
+@click.option("--base-estimator", type=NameChoice(BASE_ESTIMATOR_CHOICES, what="base estimator"), default="1nn",
+              show_default=True, help=BASE_ESTIMATOR_HELP)
+@preprocess_option()
+@click.option("--budget", type=float, default=None,
+              help="Seconds: rank only methods predicted to run within them ('inf': no budget).")
 @click.option("--models", "models_dir", default=None, help="Model directory from `meta train` (default: shipped).")
 @click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
 @seed_option("Seed of the meta-features' subsampling (0 .. 2**32-1).")
@@ -31,10 +56,9 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
 
     from transferability.datasets import load_pair
 
-    check_preprocess(preprocess)
     if top is not None and top < 1:
         raise InputError(f"--top must be at least 1, got {top}")
-    if budget is not None and not budget > 0:
+    if budget is not None and not budget > 0:  # NaN, 0 and negatives; inf is "no budget" (recommend())
         raise InputError(f"--budget must be a positive number of seconds, got {budget}")
     models = load_models(models_dir)  # bad model files fail before any data is read
     models.model(base_estimator)
@@ -52,32 +76,83 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
     click.echo(render_table(rec))
 
 
+def _factor(contribution: float) -> str:
+    return f"x{math.exp(contribution):.3f}"
+
+
+def _reasons(p) -> str:
+    if p.method == "no_adapt":
+        return "the reference (effect 1 by definition)"
+    return "; ".join((f"{r['feature']}={r['value']:.3g} ({_factor(r['contribution'])})" if "feature" in r
+                      else f"like {r['pair']} ({r['effect']:.2f})") for r in p.reasons)
+
+
+def _why(rec, top) -> str:
+    """Why ``rec.best`` is the recommendation, in words."""
+    if getattr(rec, "reason", None):  # a rule that holds by construction decided (an abstention, no signal)
+        return rec.reason
+    if rec.candidate == "fixed":
+        return (f"the model recommends the fixed default, {rec.default}, for every pair (no learner beat it in the "
+                "group-held-out evaluation)")
+    if rec.fallback and top is not None and top.method == rec.best:
+        return "it is the fixed default, and no method has a higher predicted effect"
+    if rec.fallback:
+        why = "it is the fixed default, kept because no method's predicted gain over it cleared the margin"
+        if top is not None and top.method != rec.best:
+            kept = next(p for p in rec.ranking if p.method == rec.best)
+            gain = 100 * (top.predicted_effect / kept.predicted_effect - 1)
+            why += f" (the highest predicted effect, {top.method}'s, is only {gain:.1f} % above it)"
+        return why
+    if top is not None and top.method == rec.best:
+        return "it has the highest predicted effect" + (
+            f" within the {rec.budget_s:g} s budget" if rec.excluded_by_budget else "")
+    return "the model's pick"
+
+
 def render_table(rec) -> str:
-    """The readable form of a :class:`Recommendation`."""
+    """The readable form of a :class:`Recommendation`: the recommendation and why first, then
+    every method in order of predicted effect (the recommended one marked ``*``), then a legend."""
     pct = int(round(100 * rec.coverage))
+    rows = sorted(rec.ranking, key=lambda p: (-p.predicted_effect, p.method))  # stable on name, as recommend()
+    top = rows[0] if rows else None
     lines = [f"{rec.n_source} -> {rec.n_target} samples, {rec.n_features} features, base estimator "
-             f"{rec.base_estimator}, preprocess {rec.preprocess}",
-             f"model: {rec.candidate} (fixed default {rec.default})"
-             + ("" if rec.in_distribution else "  [OUT OF DISTRIBUTION]"), ""]
-    lines.append(f"{'#':>2} {'method':<10} {'effect':>7} {f'{pct}% interval':>15} {'effective':>10} {'time (s)':>9}  reasons")
-    for i, p in enumerate(rec.ranking, 1):
+             f"{rec.base_estimator}, preprocess {rec.preprocess}"
+             + ("" if rec.in_distribution else "  [OUT OF DISTRIBUTION]")]
+    if rec.best is None:
+        lines.append(f"recommended: none (no method is predicted to run within the {rec.budget_s:g} s budget)")
+    else:
+        lines.append(f"recommended: {rec.best}. Why: {_why(rec, top)}.")
+    lines += [f"note: {note}" for note in getattr(rec, "notes", None) or []]
+    lines.append(f"model: {rec.candidate} = {CANDIDATES.get(rec.candidate, 'a MetaTrans candidate')} "
+                 f"(fixed default: {rec.default})")
+    lines.append("")
+    lines.append(f"  {'#':>2} {'method':<10} {'effect':>7} {f'{pct}% interval':>15} {'effective':>10} "
+                 f"{'time (s)':>9}  reasons")
+    for i, p in enumerate(rows, 1):
         eff = "yes (sure)" if p.confidently_effective else ("yes" if p.effective else "no")
-        reasons = "; ".join(
-            (f"{r['feature']}={r['value']:.3g} ({'+' if r['contribution'] >= 0 else ''}{r['contribution']:.3f})"
-             if "feature" in r else f"like {r['pair']} ({r['effect']:.2f})") for r in p.reasons)
-        lines.append(f"{i:>2} {p.method:<10} {p.predicted_effect:>7.3f} "
-                     f"{f'[{p.interval[0]:.2f}, {p.interval[1]:.2f}]':>15} {eff:>10} {p.predicted_runtime_s:>9.2f}  {reasons}")
+        mark = "*" if p.method == rec.best else " "
+        lines.append(f"{mark} {i:>2} {p.method:<10} {p.predicted_effect:>7.3f} "
+                     f"{f'[{p.interval[0]:.2f}, {p.interval[1]:.2f}]':>15} {eff:>10} "
+                     f"{p.predicted_runtime_s:>9.2f}  {_reasons(p)}")
     if rec.excluded_by_budget:
         lines.append(f"\nover the {rec.budget_s:g} s budget: {', '.join(rec.excluded_by_budget)}")
-    if rec.best is None:
-        lines.append("\nno method is predicted to fit the budget")
-    else:
-        why = ("the shipped model is the fixed default: no learner beat it in the group-held-out evaluation"
-               if rec.candidate == "fixed" else "the fixed default was kept: no learner's predicted gain cleared "
-               "the margin")
-        lines.append(f"\nbest: {rec.best}" + (f" ({why})" if rec.fallback else ""))
+    legend = [f"* recommended. effect: predicted target accuracy with the method / without adaptation "
+              f"(no_adapt); above 1 it helps. {pct}% interval: conformal interval of the effect. effective: yes = "
+              "effect above 1, yes (sure) = the whole interval above 1. time (s): predicted runtime."]
+    kinds = {"feature" in r for p in rows if p.method != "no_adapt" for r in p.reasons}
+    if True in kinds:
+        legend.append("reasons: the meta-features that move the method's predicted effect most, as "
+                      "feature=value (xf: this value multiplies the predicted effect by f, against the training "
+                      "pairs' average; LightGBM's contribution of the feature to the log effect, exponentiated).")
+    if False in kinds:
+        legend.append("reasons: like PAIR (e): one of the nearest past pairs of the store, and the method's "
+                      "measured effect e on it.")
+    lines.append("")
+    lines += [textwrap.fill(text, width=100, subsequent_indent="  ") for text in legend]
     t = rec.transferability
-    if t:
+    if t and t.get("score") is None:  # the score abstained: no number
+        lines.append(f"transferability: none: {t.get('reason') or 'no score'}")
+    elif t:
         le = t["label_equivalent"]
         lines.append(f"transferability (k = {t['k']} labelled target samples per class): score {t['score']:.3f}, "
                      f"{'worth transferring' if t['worth_transferring'] else 'not worth transferring'}; "
@@ -87,9 +162,9 @@ def render_table(rec) -> str:
 
 @click.command("demo", cls=OneLineCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the recommend object).")
-@click.option("--base-estimator", default="1nn", show_default=True,
-              help="Base estimator the methods would run with.")
-@click.option("--top", type=int, default=None, help="Show the first K methods (default: all).")
+@click.option("--base-estimator", type=NameChoice(BASE_ESTIMATOR_CHOICES, what="base estimator"), default="1nn",
+              show_default=True, help=BASE_ESTIMATOR_HELP)
+@click.option("--top", type=int, default=None, help=TOP_HELP)
 @seed_option("Seed of the demo pair and of the meta-features' subsampling (0 .. 2**32-1).")
 @handle_errors
 def demo_cmd(as_json, base_estimator, top, seed):

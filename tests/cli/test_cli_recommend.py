@@ -77,8 +77,9 @@ def test_recommend_table_top_and_budget(pair, models):
     r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--top", "3",
                                          "--base-estimator", "logreg", "--models", models])
     assert r.exit_code == 0, r.stderr
-    lines = [l for l in r.stdout.splitlines() if re.match(r"^\s*\d+ [a-z_]+ +\d", l)]
-    assert len(lines) == 3 and "best:" in r.stdout
+    lines = _rows(r.stdout)
+    assert len(lines) == 3 and r.stdout.startswith("150 -> 120 samples") and "\nrecommended: " in r.stdout
+    assert sum(line.startswith("*") for line in lines) == 1  # the recommended method is among them, marked
     r = _runner().invoke(recommend_cmd, [str(pair / "s.npz"), str(pair / "t.npz"), "--json", "--budget", "1e-9",
                                          "--models", models])
     assert r.exit_code == 0
@@ -87,10 +88,15 @@ def test_recommend_table_top_and_budget(pair, models):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--preprocess", "bogus"], "unknown --preprocess 'bogus'"),
+    (["--preprocess", "bogus"], "'--preprocess': 'bogus' is not one of 'none', 'zscore'"),
     (["--top", "0"], "--top must be at least 1"),
     (["--budget", "-3"], "--budget must be a positive"),
-    (["--base-estimator", "svm9"], "no MetaTrans model for base estimator 'svm9'"),
+    (["--budget", "0"], "--budget must be a positive"),
+    (["--budget", "nan"], "--budget must be a positive"),
+    (["--budget", "-inf"], "--budget must be a positive"),
+    (["--base-estimator", "svm9"], "unknown base estimator 'svm9'; choose one of 1nn, logreg, linear_svm"),
+    # a base estimator of the library for which the model directory holds no model
+    (["--base-estimator", "linear_svm"], "no MetaTrans model for base estimator 'linear_svm'"),
     (["--models", "/nonexistent/models"], "no MetaTrans models in /nonexistent/models"),
 ])
 def test_recommend_bad_options_exit_2_one_line(pair, models, args, message):
@@ -182,3 +188,141 @@ def test_meta_evaluate_writes_the_page(small_store, tmp_path):
     else:
         assert (tmp_path / "docs" / "figures" / "metatrans_regret.png").read_bytes()[:4] == b"\x89PNG"
         assert "![regret per candidate](figures/metatrans_regret.png)" in page
+
+
+# -- --budget inf: no budget (the command and the library) ----------------------------------------
+def test_budget_inf_means_no_budget(pair, models):
+    args = [str(pair / "s.npz"), str(pair / "t.npz"), "--json", "--models", models]
+    plain = json.loads(_runner().invoke(recommend_cmd, args).stdout)
+    r = _runner().invoke(recommend_cmd, [*args, "--budget", "inf"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["budget_s"] is None and out["excluded_by_budget"] == []
+    assert [p["method"] for p in out["ranking"]] == [p["method"] for p in plain["ranking"]]
+    assert out["best"] == plain["best"] and len(out["ranking"]) == 12
+
+
+@pytest.fixture(scope="module")
+def features(pair):
+    from transferability.meta.learners._features import pair_meta_features
+
+    s, t = np.load(pair / "s.npz"), np.load(pair / "t.npz")
+    return pair_meta_features(s["X"], s["y"], t["X"], preprocess="none", random_state=0)
+
+
+def test_library_budget_inf_means_no_budget(pair, features, models):
+    import math
+
+    from transferability.meta.learners._recommend import recommend, recommend_from_features
+
+    feats, sizes = features
+    plain = recommend_from_features(feats, models=models, sizes=sizes)
+    inf = recommend_from_features(feats, models=models, sizes=sizes, budget=math.inf)
+    assert inf.budget_s is None and inf.excluded_by_budget == []
+    assert [p.method for p in inf.ranking] == [p.method for p in plain.ranking]
+    s, t = np.load(pair / "s.npz"), np.load(pair / "t.npz")
+    rec = recommend(s["X"], s["y"], t["X"], models=models, budget=math.inf)
+    assert rec.budget_s is None and len(rec.ranking) == 12 and rec.best == plain.best
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, float("nan"), float("-inf"), "10"])
+def test_library_refuses_a_bad_budget(features, models, budget):
+    from transferability.meta.learners._recommend import recommend_from_features
+    from transferability.utils.validation import InputError
+
+    feats, sizes = features
+    with pytest.raises(InputError, match="budget must be a positive number of seconds"):
+        recommend_from_features(feats, models=models, sizes=sizes, budget=budget)
+
+
+# -- the table, read by someone who has not read the code ----------------------------------------
+def _recommendation(*, candidate="guarded_lgbm", fallback=True, best="meda", knn=False, budget_s=None):
+    """A hand-made Recommendation: the kept default (meda) is not the highest predicted effect."""
+    import math
+
+    from transferability.meta.learners._recommend import MethodPrediction, Recommendation
+
+    effects = {"bda": 1.2, "meda": 1.1, "no_adapt": 1.0, "kmm": 0.9}
+    preds = {}
+    for m, e in effects.items():
+        reasons = ([{"pair": "office/C->A", "distance": 0.3, "effect": e}] if knn else
+                   [{"feature": "div_mmd", "value": 0.5, "contribution": math.log(e)}])
+        preds[m] = MethodPrediction(method=m, predicted_effect=e, interval=(e - 0.15, e + 0.15), effective=e > 1,
+                                    confidently_effective=e - 0.15 > 1, reasons=reasons, predicted_runtime_s=0.5)
+    order = ([best] if best else []) + sorted((m for m in effects if m != best), key=lambda m: -effects[m])
+    return Recommendation(ranking=[preds[m] for m in order], best=best, fallback=fallback, in_distribution=True,
+                          base_estimator="1nn", preprocess="none", candidate=candidate, default="meda",
+                          nearest_distance=0.1, ood_threshold=1.0, n_source=10, n_target=12, n_features=3,
+                          budget_s=budget_s)
+
+
+def _rows(text):
+    return [line for line in text.splitlines() if re.match(r"^[* ]\s+\d+ [a-z_]+ +\d", line)]
+
+
+def test_table_kept_default_in_effect_order_marked_and_explained_first():
+    from transferability.cli._recommend import render_table
+
+    text = render_table(_recommendation())
+    rows = _rows(text)
+    assert [re.match(r"^[* ]\s+\d+ ([a-z_]+)", r).group(1) for r in rows] == ["bda", "meda", "no_adapt", "kmm"]
+    assert [r.startswith("*") for r in rows] == [False, True, False, False]  # the kept default is marked
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("recommended:"))
+    header = next(i for i, line in enumerate(lines) if re.match(r"^\s+# method +effect", line))
+    assert first < header  # the recommendation and its reason come before the table
+    assert "the fixed default, kept" in lines[first] and "bda" in lines[first]
+    assert "guarded_lgbm = a LightGBM regressor" in text and "clears a margin" in text
+    assert "\nbest:" not in text
+
+
+def test_table_legend_and_reasons():
+    from transferability.cli._recommend import render_table
+
+    text = render_table(_recommendation())
+    flat = " ".join(text.split())
+    assert "effect: predicted target accuracy with the method / without adaptation" in flat
+    assert "reasons: the meta-features that move the method's predicted effect most" in flat
+    rows = {re.match(r"^[* ]\s+\d+ ([a-z_]+)", r).group(1): r for r in _rows(text)}
+    assert "div_mmd=0.5 (x1.200)" in rows["bda"]  # exp(contribution to the log effect)
+    assert "div_mmd" not in rows["no_adapt"] and "effect 1 by definition" in rows["no_adapt"]
+    knn = render_table(_recommendation(knn=True))
+    assert "like office/C->A (1.20)" in knn and "like PAIR (e): one of the nearest past pairs" in " ".join(knn.split())
+    assert "reasons: the meta-features" not in knn
+
+
+def test_table_other_cases():
+    from transferability.cli._recommend import render_table
+
+    fixed = render_table(_recommendation(candidate="fixed"))
+    assert "recommends the fixed default, meda, for every pair" in fixed and "model: fixed = one method" in fixed
+    chosen = render_table(_recommendation(fallback=False, best="bda"))
+    assert "recommended: bda. Why: it has the highest predicted effect." in chosen
+    assert [r.startswith("*") for r in _rows(chosen)] == [True, False, False, False]
+    kept_top = render_table(_recommendation(fallback=True, best="bda"))  # a kept default that also leads
+    assert "recommended: bda. Why: it is the fixed default, and no method has a higher predicted effect." in kept_top
+    abstained = _recommendation(best="no_adapt", fallback=False)
+    abstained.reason, abstained.notes = "cannot judge: target too small", ["a note"]
+    abstained.transferability = {"score": None, "reason": "cannot judge: target too small"}
+    text = render_table(abstained)
+    assert "recommended: no_adapt. Why: cannot judge: target too small." in text and "\nnote: a note\n" in text
+    assert "transferability: none: cannot judge: target too small" in text
+    none = render_table(_recommendation(best=None, fallback=False, budget_s=1e-9))
+    assert "recommended: none (no method is predicted to run within the 1e-09 s budget)" in none
+
+
+def test_every_shipped_candidate_is_explained():
+    from transferability.cli._recommend import CANDIDATES
+    from transferability.meta.learners._modelfiles import SHIPPABLE
+
+    assert set(CANDIDATES) == set(SHIPPABLE)
+
+
+def test_help_lists_the_choices():
+    """--preprocess and --base-estimator list their names in --help (they were free text ending in '...')."""
+    r = _runner().invoke(recommend_cmd, ["--help"])
+    assert r.exit_code == 0
+    text = " ".join(r.stdout.split())
+    assert "[1nn|logreg|linear_svm]" in text
+    assert "[none|zscore|l2|sum-zscore|zscore-source|zscore-pooled|tfidf-svd100]" in text
+    assert "'inf': no budget" in text and "..." not in text

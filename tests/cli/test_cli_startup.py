@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "scipy", "sklearn", "lightgbm", "transferability.meta", "transferability.methods",
-         "transferability.divergence", "transferability.datasets")
+HEAVY = ("numpy", "scipy", "sklearn", "lightgbm", "jinja2", "matplotlib", "transferability.meta",
+         "transferability.methods", "transferability.divergence", "transferability.datasets")
 HELPS = (["--help"], ["score", "--help"], ["recommend", "--help"], ["demo", "--help"], ["adapt", "--help"],
          ["evaluate", "--help"], ["divergences", "--help"], ["store", "--help"], ["store", "build", "--help"],
-         ["meta", "--help"], ["meta", "train", "--help"], ["--version"])
+         ["meta", "--help"], ["meta", "train", "--help"], ["report", "--help"], ["--version"])
 
 # each --help in turn, in one fresh interpreter: what it imported beyond what came before it
 _CHILD = r"""

@@ -92,8 +92,10 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
     when that directory holds MetaTrans models only)."""
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
         raise InputError(f"top must be a positive integer, got {top!r}")
-    if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+    if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):  # NaN, 0, negatives
         raise InputError(f"budget must be a positive number of seconds, got {budget!r}")
+    if budget == math.inf:  # an infinite budget is no budget
+        budget = None
     ms = _resolve_models(models)
     model = ms.model(base_estimator)
     out = model.predict(features)
@@ -159,7 +161,7 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     top : int, default=None
         Keep the first ``top`` methods of the ranking.
     budget : float, default=None
-        Seconds: rank only methods whose predicted runtime fits.
+        Seconds: rank only methods whose predicted runtime fits (``math.inf``: no budget).
     random_state : int, default=0
         Seed of the meta-features' subsampling.
     k : int, default=10
