@@ -85,7 +85,7 @@ def test_nearest_distance_agrees_between_verdict_and_neighbours(cli_report):
     assert verdict == first
 
 
-def test_python_report_writes_what_it_returns_and_is_deterministic(tmp_path):
+def test_python_report_writes_what_it_returns_and_is_deterministic(tmp_path, capsys):
     from transferability.datasets import make_demo_pair
 
     src, tgt = make_demo_pair(n_source=120, n_target=100, random_state=1)
@@ -94,7 +94,9 @@ def test_python_report_writes_what_it_returns_and_is_deterministic(tmp_path):
     page = report(src.X, src.y, tgt.X, output=out, max_points=50, random_state=1)
     assert out.read_text(encoding="utf-8") == page
     assert "features are named by their 0-based column" in page  # arrays carry no names
-    assert report(src.X, src.y, tgt.X, max_points=50, random_state=1) == page
+    assert capsys.readouterr().err == ""  # no bar unless asked
+    assert report(src.X, src.y, tgt.X, max_points=50, random_state=1, progress=True) == page
+    assert "report" in capsys.readouterr().err  # the bar, on stderr
     assert os.listdir(tmp_path) == ["r.html"]
 
 
