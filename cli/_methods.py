@@ -207,3 +207,7 @@ def _print_evaluation(out: dict) -> None:
     if out["kshot"]:
         click.echo("\nk-shot baselines (k labelled target samples per class): " + ", ".join(
             f"k={k}: {'—' if v is None else f'{100 * v:.2f}%'}" for k, v in out["kshot"].items()))
+        reasons = out.get("kshot_reasons") or {}
+        if reasons:
+            smallest = min(reasons, key=int)
+            click.echo(f"  — from k={smallest}: not supported by the target ({reasons[smallest]})")

@@ -90,11 +90,14 @@ def stats_cmd(store_path, as_json):
 @click.option("--refresh-features", is_flag=True,
               help="Recompute the meta-features of the list's pairs that the store holds with another feature "
                    "schema (their outcomes are kept).")
+@click.option("--refresh", is_flag=True,
+              help="Bring the list's pairs in the store up to date: --refresh-features, and k-shot values "
+                   "recorded for a k the target cannot support (a class with <= k samples) set to null.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON.")
 @quiet_option()
 @handle_errors
 def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators, kshot, seed, n_jobs, backend,
-              scheduler, limit, export_path, refresh_features, as_json, quiet):
+              scheduler, limit, export_path, refresh_features, refresh, as_json, quiet):
     """Run the method library on a list of pairs and record everything (resumable)."""
     import os
 
@@ -116,9 +119,17 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
             raise InputError(f"--data-dir {data_dir} is not a directory")
     if limit is not None:
         specs = specs[:limit]
+    refresh_features = refresh_features or refresh
     with open_store(store_path) as st:
+        repair = None
+        if refresh:
+            from transferability.meta.build._repair import repair_kshot
+
+            repair = repair_kshot(st, specs, data_dir=data_dir)
         summary = build(st, specs, cfg, data_dir=data_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                         progress=progress_wanted(quiet), refresh_features=refresh_features)
+        if repair is not None:
+            summary["kshot_repaired"], summary["pairs_kshot_repaired"] = repair["kshot_repaired"], repair["pairs_repaired"]
         summary["store"] = st.path
         if export_path:
             summary["exported"] = export_records(st, export_path)
@@ -127,6 +138,9 @@ def build_cmd(recipe, spec_file, data_dir, store_path, methods, base_estimators,
     else:
         refreshed = (f"; meta-features of {summary['pairs_refreshed']} pairs recomputed"
                      if refresh_features else "")
+        if refresh:
+            refreshed += (f"; {summary['kshot_repaired']} k-shot values of {summary['pairs_kshot_repaired']} pairs "
+                          "set to null (k not supported by the target)")
         click.echo(f"{summary['pairs_with_work']} of {summary['pairs_in_spec']} pairs had work; "
                    f"{summary['outcomes_added']} outcomes added{refreshed} in {summary['seconds']:.1f} s "
                    f"-> {summary['store']}")

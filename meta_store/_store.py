@@ -354,6 +354,26 @@ class MetaStore:
             if cur.rowcount != 1:
                 raise StoreError(f"{self.path} has no pair {str(pair_key)[:12]}... to update the meta-features of")
 
+    def kshot_values(self, pair_key) -> list:
+        """``(base_estimator, k, seed)`` of the k-shot rows of the recorded pair ``pair_key``
+        that hold a value (NULL rows left out); empty for a pair the store does not hold."""
+        return [tuple(r) for r in self.query(
+            "SELECT k.base_estimator, k.k, k.seed FROM kshot k JOIN pairs p ON p.id = k.pair_id"
+            " WHERE p.key = ? AND k.accuracy IS NOT NULL ORDER BY 1, 2, 3", (pair_key,))]
+
+    def repair_kshot(self, pair_key, unsupported) -> int:
+        """Set to NULL, with its reason, every stored k-shot value of the pair ``pair_key`` whose
+        ``k`` its target cannot support: ``unsupported`` holds dicts with ``base_estimator``,
+        ``k``, ``seed`` and ``reason``. One transaction; returns how many values were replaced."""
+        rows = [dict(r, accuracy=None, balanced_accuracy=None) for r in unsupported]
+        if not rows:
+            return 0
+        with self.transaction() as con:
+            row = con.execute("SELECT id FROM pairs WHERE key=?", (pair_key,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path} has no pair {str(pair_key)[:12]}... to repair the k-shot rows of")
+            return self._insert_kshot(con, row[0], rows)
+
     def mark_read_only(self, reason: str) -> None:
         """Mark the store read-only for every process that opens it later (``reason`` says what
         it is, e.g. "the shipped default store"); opening it for writing then raises."""
@@ -386,14 +406,26 @@ class MetaStore:
         return added
 
     @staticmethod
-    def _insert_kshot(con, pair_id, kshot):
+    def _insert_kshot(con, pair_id, kshot) -> int:
+        """Insert k-shot rows (existing keys kept), except that a row saying its ``k`` is not
+        supported (NULL accuracy with a ``reason``) replaces a stored value of the same key:
+        such a value was measured on fewer samples per class than ``k`` (by ``evaluate`` before
+        it reported null for such a ``k``, or by a schema-1 build) and is no k-shot baseline.
+        Returns how many stored values it replaced."""
+        repaired = 0
         for r in kshot:
+            key = (pair_id, r["base_estimator"], int(r["k"]), int(r.get("seed", 0)))
+            acc, why = _null_nan(r.get("accuracy")), r.get("reason")
+            if acc is None and why:
+                repaired += con.execute(
+                    "UPDATE kshot SET accuracy = NULL, balanced_accuracy = NULL, reason = ? WHERE pair_id = ?"
+                    " AND base_estimator = ? AND k = ? AND seed = ? AND accuracy IS NOT NULL", (why, *key)).rowcount
             con.execute(
                 "INSERT OR IGNORE INTO kshot (pair_id, base_estimator, k, seed, n_draws, accuracy, balanced_accuracy,"
                 " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (pair_id, r["base_estimator"], int(r["k"]), int(r.get("seed", 0)), int(r.get("n_draws", 5)),
-                 _null_nan(r.get("accuracy")), _null_nan(r.get("balanced_accuracy")), r.get("reason")),
+                (*key, int(r.get("n_draws", 5)), acc, _null_nan(r.get("balanced_accuracy")), why),
             )
+        return repaired
 
     @staticmethod
     def _insert_ceiling(con, pair_id, ceiling):

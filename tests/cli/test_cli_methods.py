@@ -114,3 +114,18 @@ def test_usage_errors(runner, pair_files):
     s, t, _ = pair_files
     assert runner.invoke(cli, ["adapt", s, t]).exit_code == 2  # --method is required
     assert runner.invoke(cli, ["evaluate", s, t, "--preprocess", "pca"]).exit_code == 2
+
+
+def test_evaluate_reports_null_for_an_unsupported_k_as_its_help_says(runner, tmp_path):
+    rng = np.random.RandomState(0)
+    s, t = tmp_path / "s.npz", tmp_path / "t.npz"
+    np.savez(s, X=np.r_[rng.randn(20, 2), rng.randn(20, 2) + 4], y=np.repeat([0, 1], 20))
+    np.savez(t, X=np.r_[rng.randn(12, 2), rng.randn(6, 2) + 4], y=np.repeat([0, 1], [12, 6]))
+    res = runner.invoke(cli, ["evaluate", str(s), str(t), "--methods", "no_adapt", "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["kshot"]["1"] is not None and out["kshot"]["5"] is not None
+    assert out["kshot"]["10"] is None and out["kshot"]["20"] is None and out["kshot"]["50"] is None
+    assert out["kshot_reasons"]["10"] == "target class 1 has 6 samples <= k = 10"
+    table = runner.invoke(cli, ["evaluate", str(s), str(t), "--methods", "no_adapt", "--quiet"])
+    assert "k=10: —" in table.stdout and "target class 1 has 6 samples" in table.stdout

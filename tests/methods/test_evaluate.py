@@ -138,8 +138,8 @@ def test_json_contract(small_registry):
     report = evaluate_methods(Xs, ys, Xt, yt, methods="all", base_estimator="logreg",
                               method_params={"no_adapt": {"random_state": 3}}, kshot=(1, 3))
     d = json.loads(json.dumps(report.to_dict()))
-    assert set(d) == {"results", "kshot", "n_source", "n_target", "n_features", "blas_threads",
-                      "version"}
+    assert set(d) == {"results", "kshot", "kshot_reasons", "n_source", "n_target", "n_features",
+                      "blas_threads", "version"}
     assert set(d["kshot"]) == {"1", "3"}
     for row in d["results"]:
         assert set(row) == {"method", "target_accuracy", "balanced_accuracy", "runtime_s", "status", "error",
@@ -309,3 +309,37 @@ def test_office_caltech_no_adapt_reproduces_published_nn():
     report = evaluate_methods(Xs, src.y, Xt, tgt.y, methods=["no_adapt"], kshot=(1, 3))
     assert_allclose(report.accuracy("no_adapt"), 227 / 958)
     assert report.kshot[1] < report.kshot[3] <= 1.0
+
+
+# --- unsupported k: reported as None, as the store records it -----------------------------------
+
+def _small_class_pair():
+    """Target class "b" has 4 samples: k = 1, 3 supported; k = 5 (and above) not."""
+    rng = np.random.RandomState(0)
+    Xs = np.r_[rng.randn(20, 2), rng.randn(20, 2) + 4]
+    ys = np.repeat(["a", "b"], 20)
+    Xt = np.r_[rng.randn(10, 2), rng.randn(4, 2) + 4]
+    yt = np.r_[["a"] * 10, ["b"] * 4]
+    return Xs, ys, Xt, yt
+
+
+def test_evaluate_reports_none_for_an_unsupported_k():
+    # the old runner reported kshot_baseline's value for k = 5, 10 (trained on 3 "b" samples)
+    Xs, ys, Xt, yt = _small_class_pair()
+    rep = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1, 3, 4, 5, 10))
+    assert rep.kshot[1] == kshot_baseline(Xt, yt, 1) and rep.kshot[3] == kshot_baseline(Xt, yt, 3)
+    assert rep.kshot[4] is None and rep.kshot[5] is None and rep.kshot[10] is None
+    assert rep.kshot_reasons == {4: "target class b has 4 samples <= k = 4",
+                                 5: "target class b has 4 samples <= k = 5",
+                                 10: "target class b has 4 samples <= k = 10"}
+    d = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    assert d["kshot"] == {"1": rep.kshot[1], "3": rep.kshot[3], "4": None, "5": None, "10": None}
+    assert set(d["kshot_reasons"]) == {"4", "5", "10"}
+
+
+def test_kshot_unsupported_rule():
+    from transferability.methods import kshot_unsupported
+
+    assert kshot_unsupported(np.repeat([0, 1], [3, 5]), 2) is None
+    assert kshot_unsupported(np.repeat([0, 1], [3, 5]), 3) == "target class 0 has 3 samples <= k = 3"
+    assert kshot_unsupported(["x"], 1) == "target class x has 1 samples <= k = 1"

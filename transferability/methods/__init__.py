@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 from ._evaluate import (DEFAULT_N_THREADS, N_THREADS_ENV, EvaluationReport,  # noqa: E402
-                        MethodResult, evaluate_methods, kshot_baseline, resolve_n_threads)
+                        MethodResult, evaluate_methods, kshot_baseline, kshot_unsupported,
+                        resolve_n_threads)
 
-__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline",
+__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_unsupported",
             "DEFAULT_N_THREADS", "N_THREADS_ENV", "resolve_n_threads"]

@@ -17,7 +17,9 @@ times faster on a loaded machine.
 
 :func:`kshot_baseline` is DESIGN.md's *k-shot baseline*: the mean target accuracy of the base
 estimator trained only on ``k`` labelled target samples per class (``n_draws`` random draws,
-each tested on the remaining target samples).
+each tested on the remaining target samples). A ``k`` the target cannot support (a class with
+at most ``k`` samples: nothing of it would be left to test on, see :func:`kshot_unsupported`)
+is reported by :func:`evaluate_methods` as ``None`` with the reason, as the meta store records it.
 
 Examples
 --------
@@ -30,7 +32,7 @@ Examples
 >>> report.results[0].status, 0.0 <= report.results[0].target_accuracy <= 1.0
 ('ok', True)
 >>> sorted(report.to_dict())
-['blas_threads', 'kshot', 'n_features', 'n_source', 'n_target', 'results', 'version']
+['blas_threads', 'kshot', 'kshot_reasons', 'n_features', 'n_source', 'n_target', 'results', 'version']
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ from ..utils.validation import InputError, check_domain, check_labels, check_pai
 from ._base import label_repr, make_base_estimator
 from ._registry import available_methods, get_method
 
-__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_scores", "target_ceiling",
+__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_scores", "kshot_unsupported",
+           "target_ceiling",
            "resolve_n_threads", "DEFAULT_N_THREADS", "N_THREADS_ENV"]
 
 DEFAULT_KSHOT = (1, 3, 5, 10, 20, 50)
@@ -118,9 +121,11 @@ class EvaluationReport:
     ----------
     results : list of MethodResult
         One entry per requested method, in the order requested.
-    kshot : dict of int -> float
-        ``k`` -> k-shot baseline accuracy in [0, 1] (``nan`` if no target sample was left to
-        test on; see :func:`kshot_baseline`).
+    kshot : dict of int -> float or None
+        ``k`` -> k-shot baseline accuracy in [0, 1]; ``None`` for a ``k`` the target cannot
+        support (a class with at most ``k`` samples, :func:`kshot_unsupported`).
+    kshot_reasons : dict of int -> str
+        Why a ``k`` of ``kshot`` is ``None`` (only those ``k``).
     n_source, n_target, n_features : int or None
         Size of the evaluated pair.
     blas_threads : int or None
@@ -134,15 +139,18 @@ class EvaluationReport:
         {"results": [{"method", "target_accuracy", "runtime_s", "status", "error",
                       "base_estimator", "params"}, ...],
          "kshot": {"1": acc, "3": acc, ...},
+         "kshot_reasons": {"50": "target class 'a' has 12 samples <= k = 50", ...},
          "n_source": int, "n_target": int, "n_features": int,
          "blas_threads": int or null, "version": str}
 
-    with ``target_accuracy`` ``null`` for failed methods, ``kshot`` keyed by strings and
-    ``version`` the library's version.
+    with ``target_accuracy`` ``null`` for failed methods, ``kshot`` keyed by strings (``null``
+    for an unsupported ``k``, whose reason is in ``kshot_reasons``) and ``version`` the
+    library's version.
     """
 
     results: list = field(default_factory=list)
     kshot: dict = field(default_factory=dict)
+    kshot_reasons: dict = field(default_factory=dict)
     n_source: int | None = None
     n_target: int | None = None
     n_features: int | None = None
@@ -156,6 +164,7 @@ class EvaluationReport:
             "results": [r.to_dict() for r in self.results],
             "kshot": {str(k): (None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
                       for k, v in self.kshot.items()},
+            "kshot_reasons": {str(k): v for k, v in self.kshot_reasons.items()},
             "n_source": self.n_source,
             "n_target": self.n_target,
             "n_features": self.n_features,
@@ -260,6 +269,29 @@ def _resolve_methods(methods):
     if twice:
         raise InputError(f"method(s) listed more than once: {', '.join(twice)}")
     return methods
+
+
+def kshot_unsupported(y_target, k) -> str | None:
+    """Why the target cannot support a ``k``-shot baseline, or ``None`` when it can.
+
+    A class with at most ``k`` samples would leave nothing of itself to test on once ``k`` of
+    it were drawn for training (:func:`kshot_baseline` then trains on all but one of them, a
+    smaller ``k`` than asked): the baseline of that ``k`` is not defined for this target. The
+    meta store records such a ``k`` as NULL with this reason, and :func:`evaluate_methods`
+    reports it as ``None``.
+
+    Examples
+    --------
+    >>> kshot_unsupported(["a", "a", "a", "b", "b"], 1) is None
+    True
+    >>> kshot_unsupported(["a", "a", "a", "b", "b"], 2)
+    'target class b has 2 samples <= k = 2'
+    """
+    classes, counts = np.unique(np.asarray(y_target).astype(str), return_counts=True)
+    if counts.size and counts.min() <= k:
+        c = int(np.argmin(counts))
+        return f"target class {classes[c]!s} has {int(counts[c])} samples <= k = {int(k)}"
+    return None
 
 
 def kshot_baseline(X_target, y_target, k, *, base_estimator="1nn", n_draws=5, random_state=0) -> float:
@@ -443,7 +475,8 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
         Extra parameters per method name.
     kshot : iterable of int, default=(1, 3, 5, 10, 20, 50)
         ``k`` values of the k-shot baselines (empty: none), computed with ``base_estimator``,
-        5 draws and ``random_state``.
+        5 draws and ``random_state``. A ``k`` the target cannot support (a class with at most
+        ``k`` samples) is reported as ``None``, with its reason in ``report.kshot_reasons``.
     random_state : int or None, default=0
         Passed to every method (unless set in ``method_params``) and to the k-shot draws.
     progress : bool, default=False
@@ -524,8 +557,12 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
             for k in kshot:
                 if bar is not None:
                     bar.set_postfix_str(f"{k}-shot")
-                report.kshot[k] = kshot_baseline(Xt, yt, k, base_estimator=base_estimator,
-                                                 random_state=random_state)
+                why = kshot_unsupported(yt, k)
+                if why is None:
+                    report.kshot[k] = kshot_baseline(Xt, yt, k, base_estimator=base_estimator,
+                                                     random_state=random_state)
+                else:
+                    report.kshot[k], report.kshot_reasons[k] = None, why
                 if bar is not None:
                     bar.update(1)
     finally:

@@ -428,14 +428,12 @@ def kshot_row(X_target, y_target, k, base_estimator, seed, n_draws=5) -> dict:
     """One k-shot row for the store: the k-shot accuracy and balanced accuracy, or NULL ones
     with the ``reason`` when a target class has at most ``k`` samples (nothing of it would be
     left to test on, so the store does not claim a k-shot value it does not have)."""
-    from transferability.methods._evaluate import kshot_scores
+    from transferability.methods._evaluate import kshot_scores, kshot_unsupported
 
-    classes, counts = np.unique(np.asarray(y_target).astype(str), return_counts=True)
     row = {"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws}
-    if counts.min() <= k:
-        c = int(np.argmin(counts))
-        return dict(row, accuracy=None, balanced_accuracy=None,
-                    reason=f"target class {classes[c]!s} has {int(counts[c])} samples <= k = {int(k)}")
+    why = kshot_unsupported(y_target, k)
+    if why is not None:
+        return dict(row, accuracy=None, balanced_accuracy=None, reason=why)
     sc = kshot_scores(X_target, y_target, k, base_estimator=base_estimator, n_draws=n_draws, random_state=seed)
     return dict(row, accuracy=sc["accuracy"], balanced_accuracy=sc["balanced_accuracy"], reason=None)
 
@@ -679,8 +677,8 @@ def record_evaluation(store: MetaStore, report, *, X_source, y_source, X_target,
     feats = compute_meta_features(X_source, y_source, X_target, random_state=seed, X_source_raw=X_source_raw,
                                   X_target_raw=X_target_raw)
     outcomes = _outcome_rows(report, seed)
-    kshot = [{"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws, "accuracy": v}
-             for k, v in report.kshot.items()]
+    kshot = [{"base_estimator": base_estimator, "k": int(k), "seed": seed, "n_draws": n_draws, "accuracy": v,
+              "reason": report.kshot_reasons.get(k)} for k, v in report.kshot.items()]
     pid, added = store.record_pair(
         name=name, family=family, preprocess=preprocess, feature_schema=FEATURE_SCHEMA_VERSION,
         source={"fingerprint": source_fingerprint or fingerprint(X_source, y_source), "shape": X_source.shape,
