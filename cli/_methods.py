@@ -187,6 +187,12 @@ def evaluate_cmd(source, target, methods, base_estimator, preprocess, params, ks
         if store is not None:
             store.close()
     out.update(preprocess=preprocess, base_estimator=base_estimator)  # what this command was asked
+    if out["target_only_classes"]:
+        only = out["target_only_classes"]
+        shown = ", ".join(map(repr, only[:5])) + (", ..." if len(only) > 5 else "")
+        click.echo(f"warning: {len(only)} target classes are no source class ({shown}): their "
+                   f"{out['n_target_only']} of {out['n_target']} target samples count as errors for every method",
+                   err=True)
     if as_json:
         echo_json(out)
     else:

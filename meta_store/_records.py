@@ -10,7 +10,9 @@ a schema-1 store export as they did. Outcomes of a method that ignores the base 
 outcomes that hold for one base estimator. Importing the same records twice adds nothing (the store's
 unique keys). Every record is validated before anything is written: one bad record refuses
 the whole import with a one-line :class:`StoreError` that names it.
-Runtimes and timestamps are kept, but :func:`comparable` drops them to compare two builds.
+Exports are strict JSON: a meta-feature that could not be computed (NaN in the store) is written
+``null`` and read back as NaN. Runtimes and timestamps are kept, but :func:`comparable` drops
+them to compare two builds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 import os
 
 from transferability.utils.identity import pair_key
-from transferability.utils.io import atomic_write_bytes, atomic_write_text, check_regular_file
+from transferability.utils.io import atomic_write_bytes, atomic_write_text, check_regular_file, json_safe
 from transferability.utils.validation import InputError
 
 from ._schema import BASE_FREE
@@ -94,8 +96,16 @@ def _fmt(path):
     raise InputError(f"unknown record format '{ext}'; use .jsonl or .parquet")
 
 
+def _strict(record) -> str:
+    """A record as strict JSON (RFC 8259): a value that is not a finite number, such as a
+    meta-feature that could not be computed (NaN), is written ``null``; :func:`import_records`
+    reads a null meta-feature back as NaN, so an export imports to the same store."""
+    return json.dumps(json_safe(record), sort_keys=True, allow_nan=False)
+
+
 def export_records(store: MetaStore, path, *, family=None) -> int:
-    """Write every record (optionally one family) to ``path`` (.jsonl or .parquet); returns the count.
+    """Write every record (optionally one family) to ``path`` (.jsonl or .parquet) as strict
+    JSON (:func:`_strict`: NaN becomes null); returns the count.
 
     Written to a temporary file beside ``path`` and renamed, so a failed export never leaves a
     partial file; a place that cannot be written raises :class:`InputError` (one line).
@@ -105,7 +115,7 @@ def export_records(store: MetaStore, path, *, family=None) -> int:
     records = [r for r in iter_records(store) if family is None or r["family"] == family]
     try:
         if fmt == "jsonl":
-            atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, allow_nan=True) + "\n" for r in records))
+            atomic_write_text(path, "".join(_strict(r) + "\n" for r in records))
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -114,7 +124,7 @@ def export_records(store: MetaStore, path, *, family=None) -> int:
                 "key": pa.array([r["key"] for r in records], pa.string()),
                 "family": pa.array([r["family"] for r in records], pa.string()),
                 "name": pa.array([r["name"] for r in records], pa.string()),
-                "record": pa.array([json.dumps(r, sort_keys=True, allow_nan=True) for r in records], pa.string()),
+                "record": pa.array([_strict(r) for r in records], pa.string()),
             })
             buf = io.BytesIO()
             pq.write_table(table, buf)
@@ -137,8 +147,13 @@ def read_records(path):
     check_regular_file(path, "record file")  # never opens it: a FIFO would block
     fmt = _fmt(path)
     if fmt == "jsonl":
-        with open(path) as fh:
-            for i, line in enumerate(fh, 1):
+        with open(path, "rb") as fh:
+            for i, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{path}:{i}: not UTF-8 text (byte {raw[exc.start]:#04x} at column "
+                                     f"{exc.start + 1}); records are UTF-8 JSON lines") from None
                 if line.strip():
                     try:
                         obj = json.loads(line)
@@ -315,7 +330,8 @@ def import_records(store: MetaStore, records) -> dict:
                    "shape": (r["target"]["n_samples"], r["target"]["n_features"]),
                    "provenance": r["target"].get("provenance")}
             store.record_pair(name=r["name"], family=r["family"], preprocess=r["preprocess"], source=src,
-                              target=tgt, meta_features=r["meta_features"], feature_schema=r["feature_schema"],
+                              target=tgt, feature_schema=r["feature_schema"],
+                              meta_features={k: math.nan if v is None else v for k, v in r["meta_features"].items()},
                               outcomes=r.get("outcomes", ()), kshot=r.get("kshot", ()), task=r.get("task"),
                               base=r.get("base"), ceiling=r.get("ceiling", ()), con=con)
     after = store.stats()

@@ -86,7 +86,7 @@ def _check_existing(path: str) -> dict:
             info = dict(con.execute("SELECT key, value FROM store_info").fetchall())
             ok = con.execute("PRAGMA quick_check").fetchone()
             columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
-                       for t in ("pairs", "outcomes", "kshot", "ceiling")}
+                       for t in ("datasets", "pairs", "outcomes", "kshot", "ceiling")}
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
@@ -101,6 +101,8 @@ def _check_existing(path: str) -> dict:
     except (TypeError, ValueError):
         raise StoreError(f"{path} has a schema version that is not a number ({str(version)[:40]!r}); "
                          "not a meta store this transferability can read") from None
+    if version in READABLE_VERSIONS:
+        _check_tables(path, version, columns)
     if version not in READABLE_VERSIONS:
         raise StoreError(
             f"{path} has store schema version {version}, this transferability reads versions "
@@ -108,6 +110,34 @@ def _check_existing(path: str) -> dict:
             "transferability that wrote it and `transferability store import` the records here"
         )
     return {"read_only": info.get(READ_ONLY_KEY), "version": version, "columns": columns}
+
+
+def _schema_columns() -> dict:
+    """Table -> columns of :data:`SCHEMA` (the current version), read from an in-memory copy."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(SCHEMA)
+        return {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
+                for t in ("datasets", "pairs", "outcomes", "kshot", "ceiling")}
+    finally:
+        con.close()
+
+
+def _check_tables(path: str, version: int, columns: dict) -> None:
+    """A store of schema ``version`` has every table and column that version has (the columns
+    added later, :data:`ADDED_COLUMNS` and :data:`MIGRATIONS`, may be missing): an SQLite file
+    with a ``store_info`` table but not the rest is not a store, refused with one line."""
+    later = {(t, c) for t, c, _ in ADDED_COLUMNS}
+    later |= {(t, c) for v, cols in MIGRATIONS.items() if v >= version for t, c, _ in cols}
+    for table, expected in _schema_columns().items():
+        if table == "ceiling" and version < 2:  # the ceiling table came with version 2
+            continue
+        have = columns.get(table, set())
+        if not have:
+            raise StoreError(f"{path} is not a meta store: it has no {table} table")
+        missing = sorted(c for c in expected - have if (table, c) not in later)
+        if missing:
+            raise StoreError(f"{path} is not a meta store: its {table} table lacks {', '.join(missing)}")
 
 
 def _check_writable(path: str) -> None:

@@ -129,3 +129,53 @@ def test_evaluate_reports_null_for_an_unsupported_k_as_its_help_says(runner, tmp
     assert out["kshot_reasons"]["10"] == "target class 1 has 6 samples <= k = 10"
     table = runner.invoke(cli, ["evaluate", str(s), str(t), "--methods", "no_adapt", "--quiet"])
     assert "k=10: —" in table.stdout and "target class 1 has 6 samples" in table.stdout
+
+
+def _one_error_line(res, match):
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and match in lines[0], res.stderr
+
+
+def test_adapt_meda_on_constant_features_is_one_line(runner, tmp_path):
+    # the old code: ZeroDivisionError with a traceback
+    p = tmp_path / "z.npz"
+    np.savez(p, X=np.zeros((20, 3)), y=np.repeat([0, 1], 10))
+    _one_error_line(runner.invoke(cli, ["adapt", str(p), str(p), "--method", "meda"]),
+                    "meda: every sample is 0 on the manifold features")
+
+
+def test_adapt_on_features_near_1e200_is_one_line(runner, tmp_path):
+    # the old code: coral raised ValueError (array must not contain infs or NaNs), a traceback
+    p = tmp_path / "h.npz"
+    np.savez(p, X=np.random.RandomState(0).randn(20, 3) * 1e200, y=np.repeat([0, 1], 10))
+    for method in ("coral", "easytl", "kmm"):
+        _one_error_line(runner.invoke(cli, ["adapt", str(p), str(p), "--method", method]), "features reach")
+
+
+def test_evaluate_refuses_labels_that_never_overlap(runner, tmp_path, pair_files):
+    # the old code: accuracy 0 for every method, exit 0, no word
+    s, t, _ = pair_files
+    tgt = np.load(t)
+    t_int = tmp_path / "t_int.npz"
+    np.savez(t_int, X=tgt["X"], y=np.arange(len(tgt["y"])) % 3)
+    res = runner.invoke(cli, ["evaluate", s, str(t_int), "--methods", "no_adapt", "--quiet", "--json"])
+    _one_error_line(res, "the target labels share no class with the source labels (source labels are str, "
+                         "target labels int)")
+    assert res.stdout == ""
+
+
+def test_evaluate_warns_in_one_line_about_target_classes_the_source_lacks(runner, tmp_path, pair_files):
+    s, t, _ = pair_files
+    tgt = np.load(t)
+    y = tgt["y"].astype(object)
+    y[:7] = "emu"
+    t_emu = tmp_path / "t_emu.npz"
+    np.savez(t_emu, X=tgt["X"], y=y.astype(str))
+    res = runner.invoke(cli, ["evaluate", s, str(t_emu), "--methods", "no_adapt", "--quiet", "--json", "--kshot", ""])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.strip().splitlines() == [
+        "warning: 1 target classes are no source class ('emu'): their 7 of 100 target samples count as errors "
+        "for every method"]
+    out = json.loads(res.stdout)
+    assert out["target_only_classes"] == ["emu"] and out["n_target_only"] == 7

@@ -139,7 +139,7 @@ def test_json_contract(small_registry):
                               method_params={"no_adapt": {"random_state": 3}}, kshot=(1, 3))
     d = json.loads(json.dumps(report.to_dict()))
     assert set(d) == {"results", "kshot", "kshot_reasons", "n_source", "n_target", "n_features",
-                      "blas_threads", "version"}
+                      "blas_threads", "version", "target_only_classes", "n_target_only"}
     assert set(d["kshot"]) == {"1", "3"}
     for row in d["results"]:
         assert set(row) == {"method", "target_accuracy", "balanced_accuracy", "runtime_s", "status", "error",
@@ -343,3 +343,53 @@ def test_kshot_unsupported_rule():
     assert kshot_unsupported(np.repeat([0, 1], [3, 5]), 2) is None
     assert kshot_unsupported(np.repeat([0, 1], [3, 5]), 3) == "target class 0 has 3 samples <= k = 3"
     assert kshot_unsupported(["x"], 1) == "target class x has 1 samples <= k = 1"
+
+
+# --- one line where a traceback or a silent 0 used to be -------------------------------------------
+
+def test_meda_on_features_without_variation_is_one_line():
+    # the old code divided by sigma = 0: ZeroDivisionError
+    from transferability.methods import MEDA
+
+    X, y = np.zeros((20, 3)), np.repeat([0, 1], 10)
+    with pytest.raises(InputError, match="meda: every sample is 0 on the manifold features"):
+        MEDA(random_state=0).fit_domains(X, y, X)
+    rep = evaluate_methods(X, y, X, y, methods=["meda", "no_adapt"], kshot=())
+    assert rep.results[0].status == "failed" and rep.results[0].error.startswith("InputError: meda: every sample")
+    assert rep.results[1].status == "ok"
+
+
+@pytest.mark.parametrize("scale, match", [(1e200, "features reach 2.6e\\+200"),
+                                          (1e-200, "the largest feature is 2.6e-200")])
+def test_features_out_of_float64_range_are_refused_before_any_method(scale, match):
+    # the old code: coral/easytl raised ValueError (inf or NaN), kmm/kliep odd parameter errors
+    rng = np.random.RandomState(0)
+    Xs, Xt, y = rng.randn(20, 4) * scale, rng.randn(20, 4) * scale, np.repeat([0, 1], 10)
+    from transferability.methods import available_methods, get_method
+
+    for name in available_methods():
+        with pytest.raises(InputError, match=match):
+            get_method(name, random_state=0).fit_domains(Xs, y, Xt)
+    with pytest.raises(InputError, match=match):
+        evaluate_methods(Xs, y, Xt, y, methods="all", kshot=())
+
+
+def test_labels_that_never_overlap_are_refused():
+    # the old code reported accuracy 0 for every method, exit 0, no word
+    Xs, ys, Xt, _ = _toy_pair()
+    yt = np.repeat([0, 1, 2], 20)
+    with pytest.raises(InputError, match=r"share no class with the source labels \(source labels are str, target "
+                                         r"labels int\): source 'a', 'b', 'c'; target 0, 1, 2"):
+        evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,))
+
+
+def test_target_classes_missing_from_the_source_are_reported():
+    Xs, ys, Xt, yt = _toy_pair()
+    yt = yt.astype(object)
+    yt[:5] = "zebra"
+    rep = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=())
+    assert rep.target_only_classes == ["zebra"] and rep.n_target_only == 5
+    d = rep.to_dict()
+    assert d["target_only_classes"] == ["zebra"] and d["n_target_only"] == 5
+    full = evaluate_methods(*_toy_pair(), methods=["no_adapt"], kshot=())
+    assert full.target_only_classes == [] and full.n_target_only == 0

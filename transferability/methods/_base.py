@@ -33,10 +33,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (HasMethods, InvalidParameterError, StrOptions,
                                              validate_parameter_constraints)
 
-from ..utils.validation import InputError, check_domain, check_labels, check_pair
+from ..utils.validation import SAFE_EXPONENT, InputError, check_domain, check_labels, check_pair, max_abs
 
 __all__ = ["BaseAdapter", "make_base_estimator", "BASE_ESTIMATORS", "split_domains",
-           "pack_domains", "MASKED_LABEL"]
+           "pack_domains", "MASKED_LABEL", "check_method_magnitude"]
 
 #: What :func:`pack_domains` puts in the target rows' label slots (skada's convention).
 MASKED_LABEL = -1
@@ -76,6 +76,25 @@ def make_base_estimator(base_estimator="1nn", random_state=None):
     if not hasattr(base_estimator, "fit") or not hasattr(base_estimator, "predict"):
         raise InputError("base_estimator must be a name or a scikit-learn classifier")
     return clone(base_estimator)
+
+
+def check_method_magnitude(Xs, Xt) -> None:
+    """Refuse (one-line :class:`InputError`) a pair whose largest feature lies outside
+    ``[2**-128, 2**128]``: the methods' squared distances, kernels and covariances would overflow
+    to inf or underflow to 0 (solvers then fail on inf/NaN, or bandwidths become 0). The
+    divergence measures rescale such a pair exactly instead (their values are homogeneous);
+    a method's outcome is not (a base estimator's regularisation depends on the scale), so the
+    user rescales. An all-zero pair passes (nothing overflows)."""
+    m = max(max_abs(Xs), max_abs(Xt))
+    if m == 0.0:
+        return
+    exp = int(np.frexp(m)[1])
+    if exp > SAFE_EXPONENT:
+        raise InputError(f"features reach {m:.1e}: the methods' squared distances and covariances overflow "
+                         "float64; divide the features by a common factor first")
+    if exp < -SAFE_EXPONENT:
+        raise InputError(f"the largest feature is {m:.1e}: the methods' squared distances underflow to 0; "
+                         "multiply the features by a common factor first")
 
 
 def label_repr(value) -> str:
@@ -219,6 +238,7 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         """Fit on arrays already validated (float64, finite, same feature count) and parameters
         already checked: encode the source labels and call ``_fit``. The evaluation runner
         calls this after validating a pair once for every method."""
+        check_method_magnitude(Xs, Xt)
         self._encoder = LabelEncoder().fit(ys)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:

@@ -31,8 +31,9 @@ Examples
 >>> report = evaluate_methods(Xs, ys, Xt, yt, methods=["no_adapt"], kshot=(1,))
 >>> report.results[0].status, 0.0 <= report.results[0].target_accuracy <= 1.0
 ('ok', True)
->>> sorted(report.to_dict())
-['blas_threads', 'kshot', 'kshot_reasons', 'n_features', 'n_source', 'n_target', 'results', 'version']
+>>> sorted(report.to_dict())  # doctest: +NORMALIZE_WHITESPACE
+['blas_threads', 'kshot', 'kshot_reasons', 'n_features', 'n_source', 'n_target', 'n_target_only', 'results',
+ 'target_only_classes', 'version']
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from sklearn.utils import check_random_state
 
 from ..utils.io import json_safe, one_line
 from ..utils.validation import InputError, check_domain, check_labels, check_pair
-from ._base import label_repr, make_base_estimator
+from ._base import check_method_magnitude, label_repr, make_base_estimator
 from ._registry import available_methods, get_method
 
 __all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_scores", "kshot_unsupported",
@@ -126,6 +127,11 @@ class EvaluationReport:
         support (a class with at most ``k`` samples, :func:`kshot_unsupported`).
     kshot_reasons : dict of int -> str
         Why a ``k`` of ``kshot`` is ``None`` (only those ``k``).
+    target_only_classes : list
+        Target classes that are no source class (DESIGN.md: the target's classes are a subset
+        of the source's); every method gets their ``n_target_only`` samples wrong.
+    n_target_only : int
+        Target samples of those classes.
     n_source, n_target, n_features : int or None
         Size of the evaluated pair.
     blas_threads : int or None
@@ -140,6 +146,7 @@ class EvaluationReport:
                       "base_estimator", "params"}, ...],
          "kshot": {"1": acc, "3": acc, ...},
          "kshot_reasons": {"50": "target class 'a' has 12 samples <= k = 50", ...},
+         "target_only_classes": [label, ...], "n_target_only": int,
          "n_source": int, "n_target": int, "n_features": int,
          "blas_threads": int or null, "version": str}
 
@@ -151,6 +158,8 @@ class EvaluationReport:
     results: list = field(default_factory=list)
     kshot: dict = field(default_factory=dict)
     kshot_reasons: dict = field(default_factory=dict)
+    target_only_classes: list = field(default_factory=list)
+    n_target_only: int = 0
     n_source: int | None = None
     n_target: int | None = None
     n_features: int | None = None
@@ -165,6 +174,8 @@ class EvaluationReport:
             "kshot": {str(k): (None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
                       for k, v in self.kshot.items()},
             "kshot_reasons": {str(k): v for k, v in self.kshot_reasons.items()},
+            "target_only_classes": [json_safe(v) for v in self.target_only_classes],
+            "n_target_only": self.n_target_only,
             "n_source": self.n_source,
             "n_target": self.n_target,
             "n_features": self.n_features,
@@ -248,6 +259,29 @@ def _check_kshot(kshot):
             raise InputError(f"k-shot values must be positive integers, got {k!r}")
         out.append(int(k))
     return out
+
+
+def _labels_shown(values, limit=5) -> str:
+    shown = ", ".join(label_repr(v) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def _check_label_overlap(ys, yt) -> list:
+    """The target classes that are no source class (sorted as strings). No class in common at
+    all raises :class:`InputError`: every method would score 0, which says nothing about the
+    methods (e.g. labels read as strings on one side and as integers on the other)."""
+    source = set(ys.tolist())
+    target = sorted(set(yt.tolist()), key=lambda v: (str(type(v)), str(v)))
+    only = [v for v in target if v not in source]
+    if only and len(only) == len(target):
+        src = sorted(source, key=lambda v: (str(type(v)), str(v)))
+        kinds = {type(v).__name__ for v in src}, {type(v).__name__ for v in target}
+        hint = (f" (source labels are {'/'.join(sorted(kinds[0]))}, target labels {'/'.join(sorted(kinds[1]))})"
+                if kinds[0].isdisjoint(kinds[1]) else "")
+        raise InputError(f"the target labels share no class with the source labels{hint}: source "
+                         f"{_labels_shown(src)}; target {_labels_shown(target)}; every method would score 0, "
+                         "so the labels must name the same classes")
+    return only
 
 
 def _resolve_methods(methods):
@@ -494,8 +528,9 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
     Raises
     ------
     InputError
-        Invalid arrays, mismatched lengths or feature counts, a source with fewer than two
-        classes, an empty or repeated method list, an unknown method or parameter name, a
+        Invalid arrays, mismatched lengths or feature counts, features too large or too small
+        for the methods' squared quantities, target labels that share no class with the source
+        labels, a source with fewer than two classes, an empty or repeated method list, an unknown method or parameter name, a
         parameter value outside its constraint, ``method_params`` naming a method that is not
         requested, a k that is not a positive integer, or a bad ``n_threads``.
     """
@@ -504,6 +539,7 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
     Xs, Xt = check_pair(X_source, X_target, min_samples=1, dtype=np.float64)
     ys = check_labels(y_source, Xs.shape[0], name="source labels")
     yt = check_labels(y_target, Xt.shape[0], name="target labels")
+    check_method_magnitude(Xs, Xt)
     methods = _resolve_methods(methods)
     if method_params is None:
         method_params = {}
@@ -519,6 +555,7 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
         raise InputError(f"source labels must contain at least two classes, got 1 "
                          f"({label_repr(classes[0])}); "
                          "no method can be trained")
+    target_only = _check_label_overlap(ys, yt)
     # instantiate and check every method before running any
     estimators = []
     for name in methods:
@@ -528,7 +565,8 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
 
     bar = _progress(len(methods) + len(kshot), progress, "evaluate")
     report = EvaluationReport(n_source=int(Xs.shape[0]), n_target=int(Xt.shape[0]),
-                              n_features=int(Xs.shape[1]), blas_threads=limit)
+                              n_features=int(Xs.shape[1]), blas_threads=limit, target_only_classes=target_only,
+                              n_target_only=int(sum(v in set(target_only) for v in yt.tolist())))
     try:
         with threadpool_limits(limits=limit):
             for name, est in zip(methods, estimators):

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.svm import LinearSVC
 
+from ..utils.validation import InputError
 from ._base import BaseAdapter
 from ._gfk import gfk_embedding
 from ._registry import register
@@ -208,6 +209,9 @@ class MEDA(BaseAdapter):
         self.X_fit_ = X
         # sigma = sqrt(mean sample norm), the authors' rule (1 after the normalisation)
         self.sigma_ = float(np.sqrt(np.mean(np.linalg.norm(X, axis=1))))
+        if self.kernel == "rbf" and not self.sigma_ > 0:
+            raise InputError("meda: every sample is 0 on the manifold features (features without variation, "
+                             "e.g. all zero), so the RBF kernel has no bandwidth; give features that vary")
         K = self._kernel(X, X)
         L = _cosine_knn_laplacian(X, int(self.p)) if self.rho > 0 else None
         Y = np.zeros((n, C))
