@@ -1,4 +1,5 @@
-"""``transferability meta train|evaluate``: retrain MetaTrans from a store, write the evaluation page."""
+"""``transferability meta train|evaluate|migrate``: retrain the learners from a store, write the
+evaluation page, convert a model directory of the first model format."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def _records(store_path, without_default):
 
 @meta_group.command("train")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
-@click.option("--output", default=None, help="Model directory to write (default: the user's data directory).")
+@click.option("--output", default=None,
+              help="Model directory to write, replaced whole (default: the user's data directory); it must be new, "
+                   "empty or a model directory.")
 @click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--n-jobs", type=int, default=1, show_default=True,
@@ -38,26 +41,25 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     identical files)."""
     import os
 
-    from transferability.meta.evaluation import train_models
-    from transferability.meta.learners import save_models
+    from transferability.meta.evaluation import train_easytrans, train_models
+    from transferability.meta.learners import save_easytrans, save_models
+    from transferability.meta.learners._files import check_output_directory, write_model_directory
+    from transferability.utils.parallel import check_n_jobs
 
     if output is None:
         base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
         output = os.path.join(base, "transferability", "models")
-    from transferability.utils.parallel import check_n_jobs
-
     check_n_jobs(n_jobs)  # before loading anything
+    check_output_directory(output)  # a file, a path under a file, a directory of other files: refused now
     records = _records(store_path, without_default)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     models = train_models(records, includes_default=not without_default, progress=progress, n_jobs=n_jobs)
-    paths = save_models(models, output)
-    from transferability.meta.evaluation import train_easytrans
-    from transferability.meta.learners import save_easytrans
-
     # the learner per threshold is chosen inside the training groups ("auto"); the held-out
     # evaluation of EasyTransferability is `meta evaluate`'s (it takes far longer than training)
-    easy = train_easytrans(records, includes_default=not without_default, evaluate=False, progress=progress)
-    paths += save_easytrans(easy, output)
+    easy = train_easytrans(records, includes_default=not without_default, evaluate=False, progress=progress,
+                           metatrans=models, n_jobs=n_jobs)  # labels: k* of the method these models pick
+    # both learners' files go into a fresh sibling directory that then replaces the output whole
+    paths = write_model_directory(output, lambda d: save_models(models, d) + save_easytrans(easy, d))
     out = {"output": output, "files": paths, "store_hash": models.manifest["store_hash"],
            "n_records": models.manifest["n_records"],
            "models": {be: {"candidate": e["candidate"], "fallback": e["fallback"], "default": e["default"],
@@ -84,8 +86,12 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Worker processes for the held-out folds (-1: all cores); the page is the same for any number.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--sanity/--no-sanity", default=True, show_default=True,
+              help="Run the sanity suite (generated pairs with a known answer) on --models and add its table.")
+@click.option("--models", "models_dir", default=None,
+              help="Model directory the sanity suite asks (default: the shipped models).")
 @handle_errors
-def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_jobs, quiet):
+def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_jobs, quiet, sanity, models_dir):
     """Group-held-out evaluation of every candidate; writes the evaluation page and its figures."""
     import os
 
@@ -101,5 +107,23 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_j
 
         raise InputError(f"--posthoc-data: not a directory: {posthoc_data}")
     written = write_evaluation(records, output, figures_dir=figures, progress=progress,
-                               posthoc_data_dir=posthoc_data, n_jobs=n_jobs)
+                               posthoc_data_dir=posthoc_data, n_jobs=n_jobs, include_sanity=sanity,
+                               sanity_models=models_dir)
     click.echo(f"wrote {', '.join(written)}")
+
+
+@meta_group.command("migrate")
+@click.argument("directory")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def migrate_cmd(directory, as_json):
+    """Convert the model-format-1 manifests of DIRECTORY to format 2 in place (adds each model
+    file's sha256 and size; moves numbers, never retrains: the models predict as before)."""
+    from transferability.meta.learners._files import migrate_models
+
+    done = migrate_models(directory)
+    if as_json:
+        echo_json({"directory": directory, "manifests": [{"path": p, "result": r} for p, r in done]})
+        return
+    for p, r in done:
+        click.echo(f"{p}: {r}")

@@ -58,8 +58,8 @@ def score_cmd(source, target, as_json, k, fail_below, base_estimator, preprocess
         echo_json(result.to_dict())
     else:
         click.echo(render_score(result))
-    if fail_below is not None and result.score < fail_below:
-        click.get_current_context().exit(1)
+    if fail_below is not None and (result.score is None or result.score < fail_below):
+        click.get_current_context().exit(1)  # an abstention does not pass a gate
 
 
 def _interval(le) -> str:
@@ -71,16 +71,22 @@ def _interval(le) -> str:
 def render_score(result) -> str:
     """The readable form of an :class:`~transferability.meta.learners._easytrans.Assessment`."""
     le = result.label_equivalent
+    head = (f"{result.n_source} -> {result.n_target} samples, {result.n_features} features, base estimator "
+            f"{result.base_estimator}, preprocess {result.preprocess}")
+    if result.score is None:  # an abstention: no number
+        return "\n".join([head, f"score: none: {result.reason}"])
     verdict = "worth transferring" if result.worth_transferring else "not worth transferring"
+    about = f" with {result.method} (the method recommend names)" if result.method else ""
     lines = [
         f"{result.n_source} -> {result.n_target} samples, {result.n_features} features, base estimator "
         f"{result.base_estimator}, preprocess {result.preprocess}"
         + ("" if result.uses_source_labels else " (unlabelled source: label-free model)"),
-        f"score P(k* >= {result.k}) = {result.score:.3f}: {verdict} for a budget of {result.k} labelled "
+        f"score P(k* >= {result.k}) = {result.score:.3f}: {verdict}{about} for a budget of {result.k} labelled "
         f"target samples per class (threshold {result.threshold})"
         + ("" if result.in_distribution else "  [OUT OF DISTRIBUTION]"),
         f"label-equivalent: {le['text']} (k* = {le['point']}{'+' if le['point'] == le['ladder'][-1] else ''}, "
         f"{int(round(100 * (le['levels'][1] - le['levels'][0])))} % interval {_interval(le)})",
+        *([f"rule: {result.rule}: {result.reason}"] if result.rule and result.reason else []),
         "P(k* >= k): " + ", ".join(f"k={t}: {p:.3f}" for t, p in result.probabilities.items()),
         "divergences: " + ", ".join(f"{n}={v:.4g}" for n, v in result.divergences.items()),
     ]

@@ -370,6 +370,7 @@ def test_synthetic_models_learn_the_signal(synthetic_models):
     model, _, entry = synthetic_models.model("1nn")
     assert entry["thresholds"] == LADDER
     lo = {f: 2.0 for f in FEATURE_NAMES}
+    lo["n_target"] = 40.0  # 20 rows per class: the size rule (fewer than 4 per class abstains) stays out
     hi = {**lo, FEATURE_NAMES[0]: 30.0}
     p_lo = assess_from_features(lo, models=synthetic_models).score
     p_hi = assess_from_features(hi, models=synthetic_models).score

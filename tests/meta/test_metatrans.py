@@ -82,7 +82,8 @@ def test_knn_reproduces_training_pair_with_one_neighbor_and_loo_distance():
     Z = knn.reference_
     d = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
-    assert_allclose(knn.loo_nn_distance(), d.min(axis=1), atol=1e-9)
+    assert_allclose(knn.distance_.loo_distances(), d.min(axis=1), atol=1e-9)
+    assert knn.distance_.threshold == pytest.approx(np.percentile(d.min(axis=1), 99))
 
 
 def test_knn_with_a_missing_feature_still_finds_the_nearest_pairs():
@@ -334,22 +335,23 @@ def test_load_models_refuses_bad_files(small_models, tmp_path):
     with pytest.raises(InputError, match="does not have: warp_drive"):
         load_models(d).model(be)
     with pytest.raises(InputError, match="no MetaTrans model for base estimator 'svm9'"):
-        load_models(d).model("svm9")
+        load_models(small_models).model("svm9")
 
 
-def test_corrupt_lightgbm_file_is_refused(small_models, tmp_path):
-    d = _copy(small_models, tmp_path / "m")
+def test_corrupt_lightgbm_file_is_refused(tmp_path):
+    from transferability.meta.learners._files import file_entry, models_dir
+
+    d = _copy(models_dir(), tmp_path / "m")  # the shipped models hold a LightGBM file
     man = json.loads((d / MANIFEST).read_text())
-    lgbm = [(be, e) for be, e in man["models"].items() if e["lgbm_file"]]
-    if not lgbm:  # make one model point at a LightGBM file to exercise the reader
-        be = "1nn"
-        man["models"][be]["effect_learner"], man["models"][be]["lgbm_file"] = "lgbm", "metatrans-1nn.txt"
-        (d / MANIFEST).write_text(json.dumps(man))
-        lgbm = [(be, man["models"][be])]
-    be, e = lgbm[0]
-    (d / e["lgbm_file"]).write_text("this is not a LightGBM model\n")
-    with pytest.raises(InputError, match="cannot read LightGBM model"):
-        load_models(d).model(be)
+    be, e = next((be, e) for be, e in man["models"].items() if e["lgbm_file"])
+    text = "this is not a LightGBM model\n"
+    (d / e["lgbm_file"]).write_text(text)
+    with pytest.raises(InputError, match="truncated or changed since it was written"):
+        load_models(d)
+    man["files"][e["lgbm_file"]] = file_entry(text)  # a manifest that vouches for the bad file
+    (d / MANIFEST).write_text(json.dumps(man))
+    with pytest.raises(InputError, match="does not start with LightGBM's 'tree' header"):
+        load_models(d)
 
 
 def test_recommend_contract_budget_top_and_ood(small_models, small_records):

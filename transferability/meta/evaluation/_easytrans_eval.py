@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 
 import numpy as np
 
@@ -331,7 +332,8 @@ def _goal_lines(results, k):
     return lines
 
 
-def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, learners=None, n_jobs=1) -> str:
+def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, learners=None, n_jobs=1,
+                      picks=None) -> str:
     """The EasyTransferability section (markdown) of the evaluation page; writes its PNG figures.
 
     Parameters
@@ -345,15 +347,25 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, lea
         Keys of :data:`LEARNERS` to evaluate (default: all).
     n_jobs : int, default=1
         Worker processes for the held-out folds (the same result for any number).
+    picks : dict, default=None
+        base estimator -> ``{pair key: method}``: the method each label is about (the shipped
+        MetaTrans candidate's held-out picks, as the page passes them); default: the best fixed
+        method of the records.
     """
     figures_dir = os.fspath(figures_dir)
     os.makedirs(figures_dir, exist_ok=True)
     page_dir = os.path.dirname(os.path.abspath(figures_dir)) if page_dir is None else os.fspath(page_dir)
-    tables = build_label_tables(records)
+    tables = build_label_tables(records, picks=picks)
     out = ["## EasyTransferability: is this source worth it?", "",
-           "The label is the **label-equivalent value** k\\*: the largest k of the store's k-shot ladder whose "
-           "k-shot baseline the best outcome over the method library (no_adapt included) reaches; 0 when it "
-           "reaches none; the ladder's top means \"at least top\". The score is P(k\\* ≥ k) for the user's "
+           "The label is the **label-equivalent value** k\\*(m̂) of the method m̂ that `recommend` names for the "
+           "pair (its held-out pick: the shipped MetaTrans candidate fitted without the pair's base, "
+           "leave-one-base-out): the largest k of the store's k-shot ladder such that m̂'s accuracy reaches the "
+           "k-shot baseline at every rung up to k, and 0 when m̂'s balanced accuracy does not beat chance "
+           "(1 / classes, by two standard errors); the ladder's top means \"at least top\". (The earlier label, "
+           "the best outcome over the whole library, credited an oracle chosen with target labels.) Pairs "
+           "whose m̂ is each method: " + "; ".join(
+               f"`{be}` " + ", ".join(f"{m} {n}" for m, n in Counter(tb.methods.tolist()).most_common())
+               for be, tb in tables.items()) + ". The score is P(k\\* ≥ k) for the user's "
            "labelling budget k (default 10; above 0.5: worth transferring). One calibrated classifier per "
            "ladder threshold (LightGBM, L2 logistic regression on signed-log meta-features, or per threshold "
            "whichever of the two has the lower leave-one-group-out Brier score within the training groups), "

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from ._protocols import CANDIDATES, evaluate_protocol, learning_curve, summarize
+from ._protocols import CANDIDATES, evaluate_protocol, learning_curve, ood_figures, summarize
 from transferability.meta.learners._modelfiles import COVERAGE
 from ._training import TOLERANCE_POINTS, choose_candidate
 from transferability.meta.learners._runtime import RuntimeModel
@@ -173,7 +173,8 @@ def _posthoc_section(table, raw, cand, data_dir, progress):
 
 
 def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, progress=None,
-                     curve_repeats=5, posthoc_data_dir=None, include_easytrans=True, n_jobs=1) -> list:
+                     curve_repeats=5, posthoc_data_dir=None, include_easytrans=True, n_jobs=1, include_sanity=True,
+                     sanity_models=None) -> list:
     """Evaluate every candidate on ``records`` and write the page (and PNG figures when matplotlib
     is installed); returns the paths written.
 
@@ -182,6 +183,9 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
     With ``include_easytrans`` (and :mod:`transferability.meta.evaluation._easytrans_eval` present), the
     EasyTransferability section is written into the same page. ``n_jobs`` worker processes run
     the held-out folds (the page is the same for any number; LightGBM uses one thread per worker).
+    With ``include_sanity``, the sanity suite (:mod:`._sanity`) runs on ``sanity_models`` (default:
+    the shipped models, so run ``meta train`` first when the records changed) and its table goes
+    into the page.
     """
     from transferability.utils.parallel import check_n_jobs
 
@@ -264,9 +268,8 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
     for be, per in results.items():
         cand, reason = chosen[be]
         L += [f"### Base estimator `{be}`", "",
-              f"**Shipped: `{cand}`**" + (" — the fixed default is kept for every pair (`fallback: true`): no "
-                                           "learner beat it under these protocols." if cand == "fixed" else
-                                           f" ({reason}).") , ""]
+              f"**Shipped: `{cand}`**" + (f" — the fixed default is kept for every pair (`fallback: true`): {reason}."
+                                           if cand == "fixed" else f" ({reason})."), ""]
         for by, s in per.items():
             L += [f"#### {PROTOCOLS[by]}", "", _overall_table(s), "",
                   "Regret per family (points):", "", _family_table(s), "",
@@ -277,6 +280,16 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
                   + "; ".join(f"{g}: " + ", ".join(f"{k} {'∞' if math.isinf(v) else v}" for k, v in m.items())
                               for g, m in margins.items()) + ".", ""]
         shipped = cand
+        by_ood = "base" if "base" in raws.get(be, {}) else "family" if "family" in raws.get(be, {}) else None
+        if by_ood is not None:
+            o = ood_figures(tables[be], raws[be][by_ood], shipped)
+            L += [f"Out-of-distribution flag ({PROTOCOLS[by_ood]}, the shipped `{shipped}`; a held-out pair is "
+                  "flagged when its nearest training pair is farther than the fold's 99th percentile of the "
+                  f"training pairs' leave-one-out nearest distances): {o['n_flagged']} of {o['n_pairs']} pairs "
+                  f"flagged; mean regret {_f(o['regret_flagged'])} points on flagged pairs against "
+                  f"{_f(o['regret_unflagged'])} on the others; falling back to no_adapt on the flagged pairs "
+                  f"would cost them {_f(o['no_adapt_regret_flagged'])} points (all pairs: "
+                  f"{_f(o['regret_all'])} → {_f(o['regret_all_with_fallback'])}).", ""]
         fixed_b = per.get("base", per.get("family"))["fixed"]["overall"]
         ship_b = per.get("base", per.get("family"))[shipped]["overall"]
         worst = max(per[p][shipped]["overall"]["regret"] - per[p]["fixed"]["overall"]["regret"] for p in per)
@@ -336,9 +349,20 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
         from transferability.utils.validation import InputError
 
         try:
-            L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir, n_jobs=n_jobs).rstrip(), ""]
+            from ._training import picks_from_protocol
+
+            picks = {be: picks_from_protocol(tables[be], raws[be]["base" if "base" in raws[be] else "family"],
+                                             chosen[be][0]) for be in raws}
+            L += [easytrans_section(records, figures_dir, progress=progress, page_dir=out_dir, n_jobs=n_jobs,
+                                    picks=picks).rstrip(), ""]
         except InputError as exc:  # e.g. records without k-shot baselines
             L += ["## EasyTransferability", "", f"Not evaluated on these records: {exc}.", ""]
+    if include_sanity:
+        from ._sanity import run_sanity, sanity_section
+
+        if progress:
+            progress("sanity suite")
+        L += [sanity_section(run_sanity(models=sanity_models, progress=progress)).rstrip(), ""]
     L += ["## Post-hoc selection: running every method, then choosing without labels", "",
           "Circular (reverse) validation — fit the base estimator on the target with the method's predicted "
           "labels, score it on the labelled source — and ensemble agreement — the method agreeing most with "

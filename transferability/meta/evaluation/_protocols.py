@@ -29,7 +29,7 @@ from transferability.meta.learners._metatrans import (
 )
 from transferability.meta.learners._table import TrainingTable
 
-__all__ = ["CANDIDATES", "evaluate_protocol", "pair_metrics", "summarize", "baseline_metrics", "NEG_POINTS",
+__all__ = ["CANDIDATES", "evaluate_protocol", "ood_figures", "pair_metrics", "summarize", "baseline_metrics", "NEG_POINTS",
            "learning_curve"]
 
 CANDIDATES = ("fixed", "knn", "lgbm", "ranker", "guarded_knn", "guarded_lgbm")
@@ -124,6 +124,11 @@ def _protocol_fold(table: TrainingTable, by: str, g, coverage, candidates) -> di
     if "ranker" in candidates:
         fitted["ranker"] = LGBMRank().fit(train)
     fold = {"default": table.methods[fixed.default_], "n_train": train.n_pairs, "margins": {}}
+    from transferability.meta.learners._distance import TrainingDistance
+
+    dist = TrainingDistance.fit(train.X)  # the shipped models' out-of-distribution flag, fitted on this fold
+    nearest = dist.distances(Xt).min(axis=1)
+    out["ood"] = np.zeros(nt, dtype=bool) if dist.threshold is None else nearest > dist.threshold
     for c in candidates:
         base = c.replace("guarded_", "")
         model = fitted[base]
@@ -175,6 +180,7 @@ def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates
     j0 = table.methods.index("no_adapt")
     store = {k: {c: np.full((n, m), np.nan) for c in candidates} for k in ("scores", "effects", "lower", "upper")}
     picks = {c: np.zeros(n, dtype=int) for c in candidates}
+    ood = np.zeros(n, dtype=bool)
     folds = {}
     names = list(np.unique(groups))
     results = map_ordered(_protocol_fold, [(table, by, g, coverage, tuple(candidates)) for g in names],
@@ -187,6 +193,7 @@ def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates
                 store[k][c][test] = r[k][c]
         for c in candidates:
             picks[c][test] = r["picks"][c]
+        ood[test] = r["ood"]
         folds[str(g)] = r["fold"]
     metrics = {}
     for c in candidates:
@@ -196,7 +203,26 @@ def evaluate_protocol(table: TrainingTable, by: str, *, coverage=0.8, candidates
                                   upper=None if eff is None else store["upper"][c], no_adapt=j0)
     metrics.update(baseline_metrics(table.accuracy, no_adapt=j0))
     return {"by": by, "methods": list(table.methods), "families": table.families, "groups": groups,
-            "picks": picks, **store, "metrics": metrics, "folds": folds, "base_estimator": table.base_estimator}
+            "picks": picks, **store, "metrics": metrics, "folds": folds, "base_estimator": table.base_estimator,
+            "ood": ood}
+
+
+def ood_figures(table: TrainingTable, result, candidate) -> dict:
+    """Does the out-of-distribution flag carry information? For ``candidate``'s held-out picks:
+    the pairs flagged (nearest training pair beyond the fold's 99th-percentile threshold) and
+    not, their mean regret (points), and the mean regret of all pairs if flagged pairs fell back
+    to ``no_adapt`` instead (the policy the issue asks for, measured before it is shipped)."""
+    acc = table.accuracy
+    best = acc.max(axis=1)
+    rows = np.arange(len(best))
+    j0 = table.methods.index("no_adapt")
+    reg = 100 * (best - acc[rows, result["picks"][candidate]])
+    reg_na = 100 * (best - acc[:, j0])
+    flag = np.asarray(result["ood"], dtype=bool)
+    mean = lambda v: float(np.mean(v)) if len(v) else None  # noqa: E731
+    return {"n_flagged": int(flag.sum()), "n_pairs": int(len(flag)), "regret_flagged": mean(reg[flag]),
+            "regret_unflagged": mean(reg[~flag]), "no_adapt_regret_flagged": mean(reg_na[flag]),
+            "regret_all": mean(reg), "regret_all_with_fallback": mean(np.where(flag, reg_na, reg))}
 
 
 def summarize(result, *, per="family"):

@@ -15,7 +15,8 @@ from transferability.meta.learners._easytrans import EasyTransModels, build_labe
 from transferability.meta.learners._modelfiles import COVERAGE, SHIPPABLE, ModelSet, fit_models
 from transferability.meta.learners._table import build_tables
 
-__all__ = ["TOLERANCE_POINTS", "choose_candidate", "train_models", "train_easytrans"]
+__all__ = ["TOLERANCE_POINTS", "choose_candidate", "train_models", "train_easytrans", "recommender_picks",
+           "picks_from_protocol"]
 
 TOLERANCE_POINTS = 0.2  # a candidate may not be this much worse than the fixed default in any protocol
 
@@ -70,19 +71,63 @@ def train_models(records, *, includes_default: bool, evaluate=True, progress=Non
     return fit_models(records, includes_default=includes_default, selections=selections, tables=tables)
 
 
+def picks_from_protocol(table, result, candidate) -> dict:
+    """``{pair key: method}`` of ``candidate``'s held-out picks in an :func:`evaluate_protocol`
+    result on ``table``."""
+    return {k: table.methods[int(p)] for k, p in zip(table.keys, result["picks"][candidate])}
+
+
+def recommender_picks(records, metatrans: ModelSet | None = None, *, n_jobs=1, progress=None) -> dict:
+    """The method ``recommend`` would name for each pair of ``records``, made out of fold:
+    base estimator -> ``{pair key: method}``. The candidate is ``metatrans``'s for that base
+    estimator (the fixed default without models); each pair's pick comes from the model fitted
+    without its calibration group (leave-one-base-out on three or more bases), so a training
+    label never rests on a pick its own outcomes chose. These are the methods EasyTransferability's
+    labels are about (DESIGN.md: k*(m̂))."""
+    from transferability.meta.learners._metatrans import FixedDefault
+
+    from ._protocols import evaluate_protocol
+
+    out = {}
+    for be, table in build_tables(records).items():
+        entry = (metatrans.manifest.get("models") or {}).get(be) if metatrans is not None else None
+        candidate = entry["candidate"] if entry else "fixed"
+        by = "base" if len(np.unique(table.bases)) >= 3 else "family"
+        if candidate == "fixed":  # the training groups' best fixed method, per held-out group
+            groups = table.groups(by)
+            out[be] = {}
+            for g in np.unique(groups):
+                test = groups == g
+                train = table.subset(~test)
+                m = table.methods[FixedDefault().fit(train, train.groups(by)).default_]
+                out[be].update({k: m for k, te in zip(table.keys, test) if te})
+            continue
+        if progress:
+            progress(f"easytrans {be}: held-out {candidate} picks for the labels (leave-one-{by}-out)")
+        res = evaluate_protocol(table, by, coverage=COVERAGE, candidates=(candidate,), n_jobs=n_jobs)
+        out[be] = picks_from_protocol(table, res, candidate)
+    return out
+
+
 def train_easytrans(records, *, includes_default: bool, evaluate: bool = True, calibration=None,
-                    progress=None) -> EasyTransModels:
+                    progress=None, picks=None, metatrans: ModelSet | None = None, n_jobs=1) -> EasyTransModels:
     """Train EasyTransferability (labelled and label-free models) for every base estimator.
 
     With ``evaluate``, every learner is evaluated leave-one-family-out and leave-one-base-out
     (:func:`~transferability.meta.evaluation._easytrans_eval.evaluate_table`) and the figures
     go into the manifest; the shipped learner of each kind is the inner ``auto`` choice
     (:func:`~transferability.meta.evaluation._easytrans_eval.choose_learners`), never the best
-    held-out row. ``calibration`` defaults to sigmoid."""
+    held-out row. ``calibration`` defaults to sigmoid.
+
+    The labels are about the method ``recommend`` names (k*(m̂)): ``picks`` gives it per pair,
+    else :func:`recommender_picks` makes it out of fold with ``metatrans`` (the MetaTrans models
+    trained beside these; without them, the fixed default)."""
     from ._easytrans_eval import CHOICES, compact_summary, evaluate_table
 
     records = sorted(records, key=lambda r: r["key"])
-    tables = build_label_tables(records)
+    if picks is None:
+        picks = recommender_picks(records, metatrans, n_jobs=n_jobs, progress=progress)
+    tables = build_label_tables(records, picks=picks)
     choices = {}
     if evaluate:
         for be, table in tables.items():

@@ -61,13 +61,14 @@ __all__ = [
     "LabelTable", "label_pair", "build_label_tables", "CumulativeModel", "SigmoidMap", "IsotonicMap",
     "monotone_cumulative", "label_equivalent", "threshold_index",
     "fit_easytrans", "save_easytrans", "load_easytrans", "EasyTransModels",
-    "Assessment", "assess", "assess_from_features", "label_free_features",
+    "Assessment", "assess", "assess_from_features", "label_free_features", "supported_rung", "pair_label",
+    "beats_chance", "chance_margin", "fixed_default_picks",
 ]
 
 KSHOT_LADDER = (1, 3, 5, 10, 20, 50)
 MANIFEST = "easytrans.json"
 FORMAT = "transferability-easytrans"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the model format of both manifests, _files.FORMAT_VERSION (a test keeps them equal)
 THRESHOLD = 0.5
 DEFAULT_K = 10
 MIN_MINORITY = 3
@@ -659,13 +660,16 @@ class CumulativeModel:
         return m
 
 
-def label_equivalent(p, thresholds, levels=INTERVAL_LEVELS) -> dict:
+def label_equivalent(p, thresholds, levels=INTERVAL_LEVELS, *, supported=None) -> dict:
     """The predicted k* (median) and interval from cumulative probabilities ``p`` (one pair).
 
     ``P(k* >= t) = p[t]``; the q-quantile of k* is the largest ladder value t with
     ``P(k* >= t) > 1 - q`` (0 when none). The point is the median; the interval runs from the
     ``levels[0]`` to the ``levels[1]`` quantile. ``open_ended`` marks an upper end at the
-    ladder's top ("at least top").
+    ladder's top ("or more": k* >= top is all the ladder can say). ``supported`` (the largest
+    rung a k-shot comparison could use on this target, :func:`supported_rung`) caps the claim:
+    the text never names more labelled samples per class than the target could hold, and says
+    so (``capped``).
     """
     p = np.asarray(p, float)
     thresholds = list(thresholds)
@@ -676,43 +680,25 @@ def label_equivalent(p, thresholds, levels=INTERVAL_LEVELS) -> dict:
 
     point, lo, hi = quantile(0.5), quantile(levels[0]), quantile(levels[1])
     top = thresholds[-1]
-    upper = f"{hi} or more" if hi == top else str(hi)
+    capped = supported is not None and hi > supported
+    if capped:
+        point, lo, hi = min(point, supported), min(lo, supported), supported
+    open_ended = bool(hi == top and not capped)
+    upper = f"{hi} or more" if open_ended else str(hi)
     if hi == 0:
         text = "worth less than 1 labelled target sample per class"
     elif lo == hi:
-        text = f"worth {'at least' if hi == top else 'about'} {hi} labelled target samples per class"
+        text = f"worth {'at least' if open_ended else 'about'} {hi} labelled target samples per class"
     else:
         text = f"worth about {lo}–{upper} labelled target samples per class"
-    return {"point": point, "interval": [lo, hi], "levels": list(levels), "open_ended": bool(hi == top),
-            "ladder": [0] + [int(t) for t in thresholds], "text": text}
+    if capped:
+        text += (f" (this target is too small to compare beyond {supported} per class"
+                 if supported else " (this target is too small for any k-shot comparison") + ")"
+    return {"point": point, "interval": [lo, hi], "levels": list(levels), "open_ended": open_ended,
+            "capped": bool(capped), "ladder": [0] + [int(t) for t in thresholds], "text": text}
 
 
 # -- training and model files ---------------------------------------------------------------------
-class _OOD:
-    """Nearest-training-pair distance on standardised signed-log features; threshold = 99th
-    percentile of the training pairs' leave-one-out nearest distances."""
-
-    def __init__(self, mean, scale, reference, threshold):
-        self.scaler = SignedLogScaler(mean, scale)
-        self.reference, self.threshold = np.asarray(reference, float), threshold
-
-    @classmethod
-    def fit(cls, X):
-        sc = SignedLogScaler.fit(X)
-        R = sc.transform(X)
-        loo = nearest_other_distances(R)
-        thr = float(np.percentile(loo, OOD_PERCENTILE)) if len(loo) > 1 else None
-        return cls(sc.mean, sc.scale, R, thr)
-
-    def nearest(self, x):
-        z = self.scaler.transform(np.asarray(x, float).reshape(1, -1))
-        return float(np.sqrt(sq_distances(z, self.reference)).min())
-
-    def to_dict(self):
-        return {"mean": self.scaler.mean.tolist(), "scale": self.scaler.scale.tolist(), "reference": self.reference.tolist(),
-                "threshold": self.threshold}
-
-
 def calibration_groups(table):
     return "base" if len(set(table.bases.tolist())) >= 3 else "family"
 
@@ -744,8 +730,9 @@ def fit_easytrans(records, *, includes_default: bool, choices: dict | None = Non
     """
     from transferability import __version__
 
+    from ._distance import TrainingDistance
     from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-    from ._modelfiles import shipped_records_hash
+    from ._files import file_entry, shipped_records_hash
 
     records = sorted(records, key=lambda r: r["key"])  # the same records in any order train the same files
     tables = build_label_tables(records) if tables is None else tables
@@ -757,7 +744,7 @@ def fit_easytrans(records, *, includes_default: bool, choices: dict | None = Non
         "store_hash": records_hash(records), "includes_default": bool(includes_default),
         "default_records_hash": shipped_records_hash() if includes_default else None,
         "n_records": len(records), "library_version": __version__, "threshold": THRESHOLD,
-        "default_k": DEFAULT_K, "interval_levels": list(INTERVAL_LEVELS), "models": {},
+        "default_k": DEFAULT_K, "interval_levels": list(INTERVAL_LEVELS), "files": {}, "models": {},
     }
     texts = {}
     for be, table in tables.items():
@@ -778,19 +765,25 @@ def fit_easytrans(records, *, includes_default: bool, choices: dict | None = Non
                 table.columns(feats), table.Y, table.groups(by))
             sub, files = model.to_entry(f"easytrans-{be}-{kind.replace('_', '-')}")
             sub["uses_source_labels"] = kind == "labelled"
-            sub["ood"] = _OOD.fit(table.columns(feats)).to_dict()
+            sub["ood"] = TrainingDistance.fit(table.columns(feats)).to_dict()
             entry[kind] = sub
             texts.update(files)
         manifest["models"][be] = entry
+    manifest["files"] = {name: file_entry(text) for name, text in sorted(texts.items())}
     return EasyTransModels(manifest, texts)
 
 
 def save_easytrans(models: "EasyTransModels", directory) -> list:
-    """Write ``easytrans.json`` and the LightGBM texts into ``directory``; returns the paths.
+    """Write the LightGBM texts, then ``easytrans.json`` (model format 2: with each text's
+    sha256 and size), into ``directory``; returns the paths.
 
     ``easytrans-*.txt`` files of an earlier training that this model set no longer has are
-    removed, so the directory holds exactly one model set."""
-    from transferability.utils.io import atomic_write_text, json_safe
+    removed, so the directory holds exactly one model set. A kill between the texts and the
+    manifest leaves texts the old manifest's hashes refuse; ``transferability meta train``
+    writes the whole directory at once (:func:`~._files.write_model_directory`)."""
+    from transferability.utils.io import atomic_write_text
+
+    from ._files import manifest_text
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -801,43 +794,34 @@ def save_easytrans(models: "EasyTransModels", directory) -> list:
     for old in sorted(directory.glob("easytrans-*.txt")):  # a previous training's levels that are gone now
         if old.name not in models.texts:
             old.unlink()
-    atomic_write_text(directory / MANIFEST,
-                      json.dumps(json_safe(models.manifest), sort_keys=True, indent=1, allow_nan=False) + "\n")
+    atomic_write_text(directory / MANIFEST, manifest_text(models.manifest))
     paths.append(str(directory / MANIFEST))
     return paths
 
 
 def load_easytrans(directory=None, *, check_default=True) -> "EasyTransModels":
-    """Read an EasyTransferability model directory (default: the shipped models).
+    """Read an EasyTransferability model directory (default: the shipped models), checking
+    everything before use (:func:`~._files.read_manifest`).
 
     Raises
     ------
     InputError
-        Missing or unreadable manifest, another format, another feature schema, or shipped
-        records other than those the models were trained on.
+        One line naming the file and the field: a missing, unreadable, oversized or non-regular
+        manifest or model file; another format, model format 1 (migrate it), another feature
+        schema; a field of the wrong type, shape or range; a model file outside the directory
+        or not matching its sha256 and size; a MetaTrans manifest beside it trained on another
+        store; or shipped records other than those the models were trained on.
     """
-    from ._modelfiles import models_dir, read_manifest
+    from ._files import models_dir, read_manifest
 
     directory = models_dir() if directory is None else Path(directory)
-    path, manifest = read_manifest(directory, MANIFEST, FORMAT, FORMAT_VERSION, "EasyTransferability",
-                                   check_default=check_default)
-    if not manifest.get("models"):
-        raise InputError(f"{path} holds no models")
-    texts = {}
-    for entry in manifest["models"].values():
-        for kind in ("labelled", "label_free"):
-            for e in (entry.get(kind) or {}).get("levels", []):
-                if e.get("file"):
-                    try:
-                        texts[e["file"]] = (directory / e["file"]).read_text()
-                    except (OSError, UnicodeDecodeError) as exc:
-                        raise InputError(f"cannot read model file {directory / e['file']}: "
-                                         f"{str(exc).splitlines()[0]}") from None
+    _, manifest, texts = read_manifest(directory, MANIFEST, FORMAT, "EasyTransferability", check_default=check_default)
     return EasyTransModels(manifest, texts, directory=str(directory))
 
 
 class EasyTransModels:
-    """The manifest and LightGBM texts of a model directory."""
+    """The manifest and LightGBM texts of a model directory (``directory`` None: fitted in
+    memory, so no other learner's models belong to them)."""
 
     def __init__(self, manifest: dict, texts: dict, directory: str | None = None):
         self.manifest, self.texts, self.directory = manifest, texts, directory
@@ -848,7 +832,10 @@ class EasyTransModels:
         return sorted(self.manifest["models"])
 
     def model(self, base_estimator: str, *, uses_source_labels: bool = True):
-        """``(CumulativeModel, OOD, entry)`` of one base estimator and model kind."""
+        """``(CumulativeModel, TrainingDistance, entry)`` of one base estimator and model kind
+        (the entry was checked against :func:`~._files.easytrans_schema` when read)."""
+        from ._distance import TrainingDistance
+
         if base_estimator not in self.manifest["models"]:
             raise InputError(f"no EasyTransferability model for base estimator '{base_estimator}'; "
                              f"these models know {', '.join(self.base_estimators)}")
@@ -856,30 +843,29 @@ class EasyTransModels:
         key = (base_estimator, kind)
         if key not in self._cache:
             entry = self.manifest["models"][base_estimator]
-            try:
-                sub = entry[kind]
-                model = CumulativeModel.from_entry(sub, self.texts)
-                o = sub["ood"]
-                ood = _OOD(o["mean"], o["scale"], o["reference"], o["threshold"])
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise InputError(f"malformed EasyTransferability manifest entry for '{base_estimator}' ({kind}: "
-                                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-            self._cache[key] = (model, ood, entry)
+            sub = entry[kind]
+            model = CumulativeModel.from_entry(sub, self.texts)
+            self._cache[key] = (model, TrainingDistance.from_dict(sub["ood"]), entry)
         return self._cache[key]
 
 
 # -- prediction -----------------------------------------------------------------------------------
 @dataclass
 class Assessment:
-    """What ``score`` answers; :meth:`to_dict` is the ``score --json`` contract."""
+    """What ``score`` answers; :meth:`to_dict` is the ``score --json`` contract.
 
-    score: float
+    ``score`` is None when the answer is an abstention (``abstained``: the learners cannot judge
+    this pair, ``reason`` says why); ``rule`` names the rule of
+    :mod:`~transferability.meta.learners._guards` that decided the answer, if one did; ``method``
+    is the method the score is about (the one ``recommend`` names for the pair)."""
+
+    score: float | None
     k: int
     label_equivalent: dict
     probabilities: dict
     divergences: dict
     in_distribution: bool
-    nearest_distance: float
+    nearest_distance: float | None
     ood_threshold: float | None
     uses_source_labels: bool
     base_estimator: str
@@ -889,17 +875,26 @@ class Assessment:
     n_features: int
     meta_features: dict = field(default_factory=dict)
     threshold: float = THRESHOLD
+    method: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    notes: list = field(default_factory=list)
 
     @property
-    def worth_transferring(self) -> bool:
-        return bool(self.score > self.threshold)
+    def abstained(self) -> bool:
+        return self.score is None
+
+    @property
+    def worth_transferring(self) -> bool | None:
+        return None if self.score is None else bool(self.score > self.threshold)
 
     def to_dict(self) -> dict:
         from transferability import __version__
 
         return {
             "score": self.score, "worth_transferring": self.worth_transferring, "threshold": self.threshold,
-            "k": self.k, "label_equivalent": self.label_equivalent,
+            "k": self.k, "label_equivalent": self.label_equivalent, "method": self.method,
+            "abstained": self.abstained, "rule": self.rule, "reason": self.reason, "notes": list(self.notes),
             "probabilities": {str(k): v for k, v in self.probabilities.items()},
             "divergences": self.divergences, "in_distribution": self.in_distribution,
             "nearest_distance": self.nearest_distance, "ood_threshold": self.ood_threshold,
@@ -923,14 +918,43 @@ def _check_k_and_models(k, base_estimator, uses_source_labels, models):
     return models, model, ood, j
 
 
+def supported_rung(features: dict, thresholds) -> int | None:
+    """The largest ladder k a k-shot comparison could use on this target: a k-shot baseline needs
+    more than k rows in every class, so at most the largest k below the target's rows per source
+    class (None when the class count is unknown: no source labels)."""
+    n_classes, n_target = features.get("n_classes"), features.get("n_target")
+    if not n_classes or not n_target:
+        return None
+    per_class = float(n_target) / float(n_classes)
+    return max([int(t) for t in thresholds if t < per_class], default=0)
+
+
+def _metatrans_pick(features, base_estimator, models) -> str | None:
+    """The method ``recommend`` names for these features with the MetaTrans models of the same
+    directory (None without them, or without the source-label features)."""
+    from ._features import FEATURE_NAMES
+    from ._modelfiles import MANIFEST as MT_MANIFEST, load_models, models_dir
+
+    if any(features.get(f) is None for f in FEATURE_NAMES):
+        return None
+    directory = Path(models.directory) if models.directory else models_dir()
+    if not (directory / MT_MANIFEST).is_file():
+        return None
+    mt = load_models(directory).model(base_estimator)
+    return mt.methods[mt.predict(features)["pick"]]
+
+
 def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", uses_source_labels=None,
-                         models=None, sizes=None, preprocess="none") -> Assessment:
+                         models=None, sizes=None, preprocess="none", facts=None, method=None) -> Assessment:
     """EasyTransferability for a pair given its meta-features (see :func:`assess`).
 
     ``uses_source_labels=None`` picks the labelled model when every meta-feature is present,
-    else the label-free one.
+    else the label-free one. ``facts`` (:class:`~._guards.PairFacts`) feed the rules that hold by
+    construction (:func:`~._guards.judge`); without them only the size rule applies. ``method``
+    is the method the answer is about (default: the MetaTrans pick of the same model directory).
     """
     from ._features import FEATURE_NAMES
+    from ._guards import judge
 
     if uses_source_labels is None:
         uses_source_labels = all(features.get(f) is not None for f in FEATURE_NAMES)
@@ -938,19 +962,34 @@ def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", u
     missing = [f for f in model.feature_names if features.get(f) is None]
     if missing:
         raise InputError(f"meta-features lack {', '.join(missing[:3])}")
-    x = np.array([[float(features[f]) for f in model.feature_names]])
-    p = model.predict_proba(x)[0]
-    nearest = ood.nearest(x[0])
     if sizes is None:
         sizes = (features["n_source"], features["n_target"], features["n_features"])
-    return Assessment(
-        score=float(p[j]), k=int(k), label_equivalent=label_equivalent(p, model.thresholds),
-        probabilities={int(t): float(v) for t, v in zip(model.thresholds, p)},
-        divergences={f[4:]: float(features[f]) for f in LABEL_FREE_FEATURES if f.startswith("div_")},
+    verdict = judge(facts, features)
+    if method is None and not verdict.abstain:
+        method = "no_adapt" if verdict.rule else _metatrans_pick(features, base_estimator, models)
+    x = np.array([[float(features[f]) for f in model.feature_names]])
+    nearest = ood.nearest(x[0])
+    common = dict(
+        k=int(k), divergences={f[4:]: float(features[f]) for f in LABEL_FREE_FEATURES if f.startswith("div_")},
         in_distribution=True if ood.threshold is None else bool(nearest <= ood.threshold),
         nearest_distance=nearest, ood_threshold=ood.threshold, uses_source_labels=bool(uses_source_labels),
         base_estimator=base_estimator, preprocess=preprocess, n_source=int(sizes[0]), n_target=int(sizes[1]),
-        n_features=int(sizes[2]), meta_features={f: float(features[f]) for f in features if features[f] is not None})
+        n_features=int(sizes[2]), meta_features={f: float(features[f]) for f in features if features[f] is not None},
+        method=method, rule=verdict.rule, notes=list(verdict.notes))
+    if verdict.abstain:
+        return Assessment(score=None, probabilities={}, reason=verdict.abstain,
+                          label_equivalent={"point": None, "interval": None, "text": verdict.abstain,
+                                            "ladder": [0] + [int(t) for t in model.thresholds]}, **common)
+    if verdict.no_signal:
+        zero = {int(t): 0.0 for t in model.thresholds}
+        return Assessment(score=0.0, probabilities=zero, reason=verdict.no_signal,
+                          label_equivalent={**label_equivalent(np.zeros(len(model.thresholds)), model.thresholds),
+                                            "text": "worth nothing: the source labels carry no signal"}, **common)
+    p = model.predict_proba(x)[0]
+    return Assessment(
+        score=float(p[j]), label_equivalent=label_equivalent(p, model.thresholds,
+                                                             supported=supported_rung(features, model.thresholds)),
+        probabilities={int(t): float(v) for t, v in zip(model.thresholds, p)}, **common)
 
 
 def label_free_features(X_source, X_target, *, random_state=0, **raw) -> dict:
@@ -992,7 +1031,7 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
     Examples
     --------
     >>> from transferability.datasets import make_demo_pair
-    >>> from ._easytrans import assess
+    >>> from transferability.meta.learners._easytrans import assess
     >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
     >>> a = assess(source.X, source.y, target.X)
     >>> 0.0 <= a.score <= 1.0 and a.uses_source_labels
@@ -1002,7 +1041,7 @@ def assess(X_source, y_source, X_target, *, k=DEFAULT_K, base_estimator="1nn", p
 
     uses = y_source is not None
     models, _, _, _ = _check_k_and_models(k, base_estimator, uses, models)  # fail before the meta-features
-    features, sizes = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
-                                         random_state=random_state)
+    features, sizes, facts = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
+                                                random_state=random_state, with_facts=True)
     return assess_from_features(features, k=k, base_estimator=base_estimator, uses_source_labels=uses,
-                                models=models, sizes=sizes, preprocess=preprocess)
+                                models=models, sizes=sizes, preprocess=preprocess, facts=facts)

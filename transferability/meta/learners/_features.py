@@ -402,4 +402,5 @@ def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", rando
     from ._guards import pair_facts
 
     codes = None if ys is None else LabelEncoder().fit_transform(ys)
-    return features, sizes, pair_facts(Xs, codes, Xt, random_state=random_state)
+    return features, sizes, pair_facts(Xs, codes, Xt, random_state=random_state, X_source_raw=Xs_raw,
+                                       X_target_raw=Xt_raw)

@@ -13,7 +13,11 @@ them reliably, because the right answer follows from the pair itself:
   labels cannot be predicted from its features better than by chance, no classifier trained on
   it can beat chance on the target, so every method's k* is 0 (DESIGN.md: k* needs ``acc(m)``
   above chance). ``score`` is then 0 ("not worth transferring: the source labels carry no
-  signal") and ``recommend`` names ``no_adapt`` (no adaptation can put information back).
+  signal") and ``recommend`` names ``no_adapt`` (no adaptation can put information back);
+- **the target is (almost all) source rows** (:data:`OVERLAP_SHARE`): when at least 90 % of the
+  target rows, as given (before preprocessing), are rows of the source, there is no shift to
+  adapt to: the source classifier already saw those very rows. ``recommend`` names ``no_adapt``
+  (an adaptation method can only move the domains apart); ``score`` is left to the learners.
 
 The signal test is a permutation test on the source alone (never the target labels): the
 leave-one-out 1-NN accuracy of the source (on at most :data:`SIGNAL_MAX_ROWS` rows) against the
@@ -33,14 +37,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MIN_TARGET_PER_CLASS", "SIGNAL_MIN_ROWS", "SIGNAL_P", "PairFacts", "pair_facts", "source_label_signal",
-           "Verdict", "judge"]
+__all__ = ["MIN_TARGET_PER_CLASS", "SIGNAL_MIN_ROWS", "SIGNAL_P", "OVERLAP_SHARE", "PairFacts", "pair_facts",
+           "source_label_signal", "target_in_source", "Verdict", "judge"]
 
 MIN_TARGET_PER_CLASS = 4   # fewer target rows per source class (on average): cannot judge
 SIGNAL_MAX_ROWS = 1000     # source rows of the permutation test
 SIGNAL_MIN_ROWS = 40       # fewer source rows: the test has no power, the rule says nothing
 PERMUTATIONS = 199
 SIGNAL_P = 0.05
+OVERLAP_SHARE = 0.9
 _STREAM = 11               # seeded stream of the test (independent of the meta-features' streams)
 
 
@@ -103,24 +108,37 @@ class PairFacts:
     n_classes: int | None = None
     source_majority: float | None = None
     signal: dict | None = None
+    target_in_source: float | None = None
 
     def to_dict(self) -> dict:
         return {"n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
                 "n_classes": self.n_classes, "source_majority": self.source_majority,
-                "source_label_signal": self.signal}
+                "source_label_signal": self.signal, "target_in_source": self.target_in_source}
 
 
-def pair_facts(X_source, codes, X_target, *, random_state=0) -> PairFacts:
+def target_in_source(X_source, X_target) -> float:
+    """Share of the target rows that are, exactly, rows of the source (row bytes compared)."""
+    Xs = np.ascontiguousarray(np.asarray(X_source, dtype=np.float64))
+    Xt = np.ascontiguousarray(np.asarray(X_target, dtype=np.float64))
+    if Xs.shape[1] != Xt.shape[1] or not len(Xt):
+        return 0.0
+    seen = {row.tobytes() for row in Xs}
+    return float(np.mean([row.tobytes() in seen for row in Xt]))
+
+
+def pair_facts(X_source, codes, X_target, *, random_state=0, X_source_raw=None, X_target_raw=None) -> PairFacts:
     """:class:`PairFacts` of a validated, preprocessed pair (``codes``: integer source labels or
-    None)."""
+    None); the row overlap is measured on the raw domains when given (before preprocessing)."""
     ns, nt, d = int(X_source.shape[0]), int(X_target.shape[0]), int(X_source.shape[1])
+    overlap = target_in_source(X_source if X_source_raw is None else X_source_raw,
+                               X_target if X_target_raw is None else X_target_raw)
     if codes is None:
-        return PairFacts(ns, nt, d)
+        return PairFacts(ns, nt, d, target_in_source=overlap)
     counts = np.bincount(np.asarray(codes))
     counts = counts[counts > 0]
     signal = source_label_signal(X_source, codes, random_state=random_state) if ns >= SIGNAL_MIN_ROWS else None
     return PairFacts(ns, nt, d, n_classes=int(len(counts)), source_majority=float(counts.max() / counts.sum()),
-                     signal=signal)
+                     signal=signal, target_in_source=overlap)
 
 
 @dataclass
@@ -130,14 +148,21 @@ class Verdict:
 
     abstain: str | None = None
     no_signal: str | None = None
+    no_shift: str | None = None
     notes: list = field(default_factory=list)
 
     @property
     def rule(self) -> str | None:
-        return "target_too_small" if self.abstain else "no_source_signal" if self.no_signal else None
+        return ("target_too_small" if self.abstain else "no_source_signal" if self.no_signal
+                else "target_is_source" if self.no_shift else None)
+
+    @property
+    def reason(self) -> str | None:
+        return self.abstain or self.no_signal or self.no_shift
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "abstain": self.abstain, "no_signal": self.no_signal, "notes": list(self.notes)}
+        return {"rule": self.rule, "abstain": self.abstain, "no_signal": self.no_signal, "no_shift": self.no_shift,
+                "notes": list(self.notes)}
 
 
 def judge(facts: PairFacts | None, features: dict | None = None) -> Verdict:
@@ -158,6 +183,9 @@ def judge(facts: PairFacts | None, features: dict | None = None) -> Verdict:
         v.no_signal = (f"the source labels carry no signal: leave-one-out 1-NN accuracy on the source "
                        f"{s['accuracy']:.3f} is within chance (permuted labels: mean {s['null_mean']:.3f}, "
                        f"95th percentile {s['null_q95']:.3f}; p = {s['p_value']:.2f})")
-    elif facts.n_classes and s is None:
+    if facts.target_in_source is not None and facts.target_in_source >= OVERLAP_SHARE:
+        v.no_shift = (f"no shift to adapt to: {100 * facts.target_in_source:.0f} % of the target rows are source "
+                      "rows")
+    if facts.n_classes and s is None:
         v.notes.append(f"source too small ({facts.n_source} rows < {SIGNAL_MIN_ROWS}) to test its labels' signal")
     return v

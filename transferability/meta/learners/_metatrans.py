@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from transferability.utils.numerics import nearest_other_distances, sq_distances
-from ._table import SignedLogScaler, TrainingTable
+from ._distance import TrainingDistance
+from ._table import TrainingTable
 
 __all__ = ["FixedDefault", "KNNEffect", "LGBMEffect", "LGBMRank", "LGBM_PARAMS", "MARGINS",
            "guarded_pick", "inner_calibration", "conformal_quantiles", "group_macro_mean", "make_learner",
@@ -77,8 +77,10 @@ class FixedDefault:
 class KNNEffect:
     """Distance-weighted mean log effect of the ``n_neighbors`` nearest training pairs.
 
-    Meta-features go through :class:`SignedLogScaler` (signed log, standardised with the
-    training mean and standard deviation; a missing value counts as the mean).
+    The distances are the one distance to the training pairs,
+    :class:`~transferability.meta.learners._distance.TrainingDistance` (signed-log
+    meta-features standardised with the training mean and standard deviation; a missing value
+    counts as the mean), which also holds the out-of-distribution threshold (``distance_``).
     """
 
     name = "knn"
@@ -88,25 +90,32 @@ class KNNEffect:
         self.n_neighbors = n_neighbors
 
     @property
+    def scaler_(self):
+        return self.distance_.scaler
+
+    @property
     def mean_(self):
-        return self.scaler_.mean
+        return self.distance_.scaler.mean
 
     @property
     def scale_(self):
-        return self.scaler_.scale
+        return self.distance_.scaler.scale
+
+    @property
+    def reference_(self):
+        return self.distance_.reference
 
     def transform(self, X):
-        return self.scaler_.transform(X)
+        return self.distance_.transform(X)
 
     def fit(self, table: TrainingTable, groups=None):
-        self.scaler_ = SignedLogScaler.fit(table.X)
-        self.reference_ = self.scaler_.transform(table.X)
+        self.distance_ = TrainingDistance.fit(table.X)
         self.log_effect_ = np.asarray(table.log_effect, dtype=np.float64)
         self.names_ = list(table.names)
         return self
 
     def distances(self, X):
-        return np.sqrt(sq_distances(self.transform(X), self.reference_))
+        return self.distance_.distances(X)
 
     def neighbors(self, X):
         """(indices, distances) of the nearest training pairs, nearest first (stable ties)."""
@@ -122,10 +131,6 @@ class KNNEffect:
         return np.einsum("nk,nkm->nm", w, self.log_effect_[idx])
 
     scores = predict
-
-    def loo_nn_distance(self):
-        """Each training pair's distance to its nearest *other* training pair."""
-        return nearest_other_distances(self.reference_)
 
 
 def _long(X, n_methods):

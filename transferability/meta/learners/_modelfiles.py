@@ -1,15 +1,18 @@
-"""MetaTrans model files: training from records, writing, loading, predicting.
+"""MetaTrans model files: fitting from records, writing, loading, predicting.
 
 A model directory holds ``metatrans.json`` (the manifest) and, where the shipped effect model
 is LightGBM, ``metatrans-<base estimator>.txt`` (``Booster.model_to_string``). No pickle.
 
-The manifest holds, per base estimator: the method vocabulary, the chosen candidate and its
-policy (effect learner, margin; ``margin: null`` = always the fixed default), the fixed default,
-the per-method conformal residual quantiles, the kNN reference table (standardised signed-log
-meta-features, log effects and names of the training pairs) with the out-of-distribution
-threshold, the runtime model, and the group-held-out metrics every candidate got. At the top:
-the feature names and schema version, the store hash of the training records and whether the
-shipped records were part of them.
+The manifest (model format 2) holds, per base estimator: the method vocabulary, the chosen
+candidate and its policy (effect learner, margin; ``margin: null`` = always the fixed default),
+the fixed default, the per-method conformal residual quantiles, the kNN over pairs (the training
+pairs' log effects and names, and their :class:`~._distance.TrainingDistance`, which also gives
+the out-of-distribution threshold), the runtime model, and the group-held-out metrics every
+candidate got. At the top: the feature names and schema version, the store hash of the
+training records, whether the shipped records were part of them, and ``files``, the sha256
+and size of every LightGBM file. Reading goes through :mod:`._files` (bounded reads, files
+kept inside the directory, hashes checked before LightGBM sees a byte, every field checked
+against :func:`~._files.metatrans_schema`).
 
 Training is deterministic: the same records give byte-identical files (LightGBM with
 ``deterministic=True``, one thread, fixed seed; JSON with sorted keys and ``repr`` floats).
@@ -17,52 +20,24 @@ Training is deterministic: the same records give byte-identical files (LightGBM 
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from transferability.utils.io import json_safe
 from transferability.utils.validation import InputError
+from ._distance import TrainingDistance
+from ._files import (FORMAT_VERSION, METATRANS_FORMAT as FORMAT, SHIPPABLE, file_entry, manifest_text, migrate_models,
+                     models_dir, read_manifest, shipped_records_hash)
 from ._metatrans import FixedDefault, KNNEffect, LGBMEffect, guarded_pick, inner_calibration
 from ._runtime import RuntimeModel
-from ._table import SignedLogScaler, TrainingTable, build_tables, records_hash
+from ._table import TrainingTable, build_tables, records_hash
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "fit_models", "save_models", "load_models",
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "fit_models", "save_models", "load_models", "migrate_models",
            "models_dir", "shipped_records_hash", "MetaTransModel", "ModelSet"]
 
-FORMAT = "transferability-metatrans"
-FORMAT_VERSION = 1
 MANIFEST = "metatrans.json"
 COVERAGE = 0.8
-OOD_PERCENTILE = 99.0
-SHIPPABLE = ("fixed", "knn", "lgbm", "guarded_knn", "guarded_lgbm")
-
-
-def models_dir() -> Path:
-    """The shipped models (``transferability/meta/models``)."""
-    return Path(__file__).resolve().parent / "models"
-
-
-def shipped_records_hash() -> str:
-    """:func:`records_hash` of the shipped default store's records (read from the text records).
-
-    Hashing the 10 MB of records takes about half a second, and loading the MetaTrans and the
-    EasyTransferability models both ask for it; the value is kept for the process, keyed on each
-    file's path, size and modification time, so a changed file is hashed again."""
-    from transferability.meta_store import records_dir
-
-    stats = [(f, f.stat()) for f in sorted(records_dir().glob("*.jsonl"))]
-    return _records_files_hash(tuple((str(f), st.st_size, st.st_mtime_ns) for f, st in stats))
-
-
-@functools.lru_cache(maxsize=4)
-def _records_files_hash(files: tuple) -> str:
-    from transferability.meta_store import read_records
-
-    return records_hash([r for f, _, _ in files for r in read_records(f)])
 
 
 def _finite(x):
@@ -90,7 +65,6 @@ def _fit_one(table: TrainingTable, selection: dict | None):
     margin = {"fixed": math.inf, "knn": 0.0, "lgbm": 0.0}.get(candidate, cal["margins"].get(effect_learner))
     fixed = FixedDefault().fit(table, table.groups(by))
     knn = KNNEffect().fit(table)
-    loo = knn.loo_nn_distance()
     lo, hi = cal["quantiles"][effect_learner]
     entry = {
         "methods": list(table.methods), "n_pairs": table.n_pairs,
@@ -100,10 +74,8 @@ def _fit_one(table: TrainingTable, selection: dict | None):
         "conformal": {"coverage": COVERAGE, "lower": [float(x) for x in lo], "upper": [float(x) for x in hi]},
         "fixed": {"mean_accuracy": [float(x) for x in fixed.mean_accuracy_],
                   "mean_log_effect": [float(x) for x in fixed.mean_log_effect_]},
-        "knn": {"n_neighbors": knn.n_neighbors, "mean": knn.mean_.tolist(), "scale": knn.scale_.tolist(),
-                "reference": knn.reference_.tolist(), "log_effect": knn.log_effect_.tolist(),
-                "names": knn.names_,
-                "ood_threshold": float(np.percentile(loo, OOD_PERCENTILE)) if len(loo) > 1 else None},
+        "knn": {"n_neighbors": knn.n_neighbors, "log_effect": knn.log_effect_.tolist(), "names": knn.names_,
+                "distance": knn.distance_.to_dict()},
         "runtime": RuntimeModel().fit(table.sizes, table.runtime, table.methods).to_dict(),
         "metrics": {p: _summary_numbers(s) for p, s in summaries.items()},
         "inner_margin_regret": {k: {("inf" if math.isinf(m) else repr(m)): float(r) for m, r in v.items()}
@@ -129,7 +101,7 @@ def fit_models(records, *, includes_default: bool, selections: dict | None = Non
         "feature_names": list(FEATURE_NAMES), "store_hash": records_hash(records),
         "includes_default": bool(includes_default),
         "default_records_hash": shipped_records_hash() if includes_default else None,
-        "n_records": len(records), "library_version": __version__, "models": {},
+        "n_records": len(records), "library_version": __version__, "files": {}, "models": {},
     }
     boosters = {}
     for be, table in tables.items():
@@ -137,6 +109,7 @@ def fit_models(records, *, includes_default: bool, selections: dict | None = Non
         if booster is not None:
             entry["lgbm_file"] = f"metatrans-{be}.txt"
             boosters[entry["lgbm_file"]] = booster
+            manifest["files"][entry["lgbm_file"]] = file_entry(booster)
         else:
             entry["lgbm_file"] = None
         entry["dropped"] = dict(table.dropped)
@@ -145,10 +118,13 @@ def fit_models(records, *, includes_default: bool, selections: dict | None = Non
 
 
 def save_models(models: "ModelSet", directory) -> list:
-    """Write the manifest and LightGBM text files into ``directory``; returns the paths.
+    """Write the LightGBM text files, then the manifest, into ``directory``; returns the paths.
 
     ``metatrans-*.txt`` files of an earlier training that these models do not use are removed
-    (other files in the directory, e.g. EasyTransferability's, are left alone).
+    (other files in the directory, e.g. EasyTransferability's, are left alone). A kill between
+    the files and the manifest leaves files the old manifest's hashes refuse, never a model
+    that loads wrong; ``transferability meta train`` writes the whole directory at once
+    (:func:`~._files.write_model_directory`).
     """
     from transferability.utils.io import atomic_write_text
 
@@ -161,65 +137,26 @@ def save_models(models: "ModelSet", directory) -> list:
     for name, text in sorted(models.boosters.items()):
         atomic_write_text(directory / name, text)
         paths.append(str(directory / name))
-    # strict JSON: a metric that is undefined on some group (NaN) is written as null
-    atomic_write_text(directory / MANIFEST,
-                      json.dumps(json_safe(models.manifest), sort_keys=True, indent=1, allow_nan=False) + "\n")
+    atomic_write_text(directory / MANIFEST, manifest_text(models.manifest))
     paths.append(str(directory / MANIFEST))
     return paths
 
 
-def read_manifest(directory: Path, name: str, fmt: str, fmt_version: int, what: str, *, check_default=True):
-    """Read and check a learner's JSON manifest ``directory / name``: its format and version, the
-    feature schema and names it was trained on, and (when it was trained with the shipped records
-    and ``check_default``) that those are the records this installation ships. Returns
-    ``(path, manifest)``; every refusal is one :class:`InputError` line naming the fix."""
-    from ._features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
-
-    path = directory / name
-    if not path.is_file():
-        raise InputError(f"no {what} models in {directory} (missing {name}); run `transferability meta train`")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != fmt:
-        raise InputError(f"{path} is not {'an' if what[0] in 'AEIOU' else 'a'} {what} manifest")
-    if manifest.get("format_version") != fmt_version:
-        raise InputError(f"{path} has model format {manifest.get('format_version')}, this version reads {fmt_version}")
-    if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
-        raise InputError(f"{path} was trained on feature schema {manifest.get('feature_schema')}, this version computes "
-                         f"schema {FEATURE_SCHEMA_VERSION}; retrain with `transferability meta train`")
-    if check_default and manifest.get("includes_default"):
-        current = shipped_records_hash()
-        if manifest.get("default_records_hash") != current:
-            raise InputError(f"{path} was trained on shipped records {manifest.get('default_records_hash')}, this "
-                             f"installation ships {current}; retrain with `transferability meta train`")
-    return path, manifest
-
-
 def load_models(directory=None, *, check_default=True) -> "ModelSet":
-    """Read a model directory (default: the shipped models), checking format, schema and hash.
+    """Read a model directory (default: the shipped models), checking everything before use.
 
     Raises
     ------
     InputError
-        Missing or unreadable files, another format, another feature schema, or (when the
-        models were trained with the shipped records and ``check_default``) shipped records
-        that are not the ones the models were trained on.
+        One line naming the file and the field: a missing, unreadable, oversized or non-regular
+        manifest or model file; another format, model format 1 (migrate it), another feature
+        schema; a field of the wrong type, shape or range; a model file outside the directory
+        or not matching its sha256 and size; an EasyTransferability manifest beside it trained
+        on another store; or (when the models were trained with the shipped records and
+        ``check_default``) shipped records that are not the ones the models were trained on.
     """
     directory = models_dir() if directory is None else Path(directory)
-    path, manifest = read_manifest(directory, MANIFEST, FORMAT, FORMAT_VERSION, "MetaTrans",
-                                   check_default=check_default)
-    boosters = {}
-    for be, entry in (manifest.get("models") or {}).items():
-        name = entry.get("lgbm_file")
-        if name:
-            try:
-                boosters[name] = (directory / name).read_text()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"cannot read model file {directory / name}: {str(exc).splitlines()[0]}") from None
-    if not manifest.get("models"):
-        raise InputError(f"{path} holds no models")
+    _, manifest, boosters = read_manifest(directory, MANIFEST, FORMAT, "MetaTrans", check_default=check_default)
     return ModelSet(manifest, boosters, directory=str(directory))
 
 
@@ -227,23 +164,15 @@ class MetaTransModel:
     """One base estimator's MetaTrans, rebuilt from its manifest entry (and LightGBM text)."""
 
     def __init__(self, entry: dict, feature_names: list, booster_text: str | None):
-        self.entry = entry
+        self.entry = entry  # checked against metatrans_schema when read from a file
         self.feature_names = list(feature_names)
         self.methods = list(entry["methods"])
-        from transferability.methods import available_methods
-
-        unknown = sorted(set(self.methods) - set(available_methods()))
-        if unknown:
-            raise InputError(f"the models name methods this library does not have: {', '.join(unknown)}")
-        if "no_adapt" not in self.methods:
-            raise InputError("the models' method vocabulary lacks no_adapt")
         k = entry["knn"]
         self.knn = KNNEffect(n_neighbors=int(k["n_neighbors"]))
-        self.knn.scaler_ = SignedLogScaler(k["mean"], k["scale"])  # refuses a missing mean or scale
-        self.knn.reference_ = np.asarray(k["reference"], dtype=np.float64)
+        self.knn.distance_ = TrainingDistance.from_dict(k["distance"])
         self.knn.log_effect_ = np.asarray(k["log_effect"], dtype=np.float64)
         self.knn.names_ = list(k["names"])
-        self.ood_threshold = k.get("ood_threshold")
+        self.ood_threshold = self.knn.distance_.threshold
         self.booster = None
         if entry["effect_learner"] == "lgbm":
             import lightgbm as lgb
@@ -294,12 +223,15 @@ class MetaTransModel:
         return {"log_effect": eff[0], "pick": pick, "fallback": bool(guarded and (pick == self.default or (pick == self.methods.index("no_adapt") and eff[0, self.default] < eff[0, pick]))),
                 "lower": eff[0] + self.lower, "upper": eff[0] + self.upper, "reasons": reasons,
                 "nearest_distance": nearest,
-                "in_distribution": True if self.ood_threshold is None else bool(nearest <= self.ood_threshold),
+                "in_distribution": self.knn.distance_.in_distribution(nearest),
                 "nearest_pairs": [self.knn.names_[i] for i in idx[0][:n_reasons]]}
 
 
 class ModelSet:
-    """The manifest and LightGBM texts of a model directory, with per-base-estimator models."""
+    """The manifest and LightGBM texts of a model directory, with per-base-estimator models.
+
+    ``directory`` is where they were read from (None: fitted in memory, so no other learner's
+    models belong to them)."""
 
     def __init__(self, manifest: dict, boosters: dict, directory: str | None = None):
         self.manifest = manifest
@@ -317,12 +249,6 @@ class ModelSet:
                              f"these models know {', '.join(self.base_estimators)}")
         if base_estimator not in self._models:
             entry = self.manifest["models"][base_estimator]
-            try:
-                self._models[base_estimator] = MetaTransModel(
-                    entry, self.manifest["feature_names"], self.boosters.get(entry.get("lgbm_file") or ""))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                if isinstance(exc, InputError):
-                    raise
-                raise InputError(f"malformed MetaTrans manifest entry for '{base_estimator}' "
-                                 f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            self._models[base_estimator] = MetaTransModel(
+                entry, self.manifest["feature_names"], self.boosters.get(entry["lgbm_file"] or ""))
         return self._models[base_estimator]

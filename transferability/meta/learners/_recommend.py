@@ -60,6 +60,10 @@ class Recommendation:
     meta_features: dict = field(default_factory=dict)
     transferability: dict | None = None
     coverage: float = 0.8
+    abstained: bool = False
+    rule: str | None = None
+    reason: str | None = None
+    notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         from transferability import __version__
@@ -72,31 +76,61 @@ class Recommendation:
             "nearest_distance": self.nearest_distance, "ood_threshold": self.ood_threshold,
             "budget_s": self.budget_s, "excluded_by_budget": self.excluded_by_budget,
             "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
-            "meta_features": self.meta_features, "version": __version__,
+            "meta_features": self.meta_features, "abstained": self.abstained, "rule": self.rule,
+            "reason": self.reason, "notes": list(self.notes), "version": __version__,
         }
 
 
-def _resolve_models(models):
+def _resolve_models(models, easytrans=None):
+    """``(ModelSet, EasyTransModels or None)``, every file read and checked.
+
+    ``easytrans`` None: the EasyTransferability models beside ``models`` (the ``easytrans.json``
+    of the directory the MetaTrans models were read from, the shipped one for the shipped
+    models); a model set fitted in memory has none beside it, so it gets none (never the shipped
+    ones). ``False``: none. Otherwise an :class:`EasyTransModels` or a directory. Models of two
+    trainings (another ``store_hash``) are refused."""
+    import os
+
+    from ._easytrans import MANIFEST as EASY_MANIFEST, EasyTransModels, load_easytrans
     from ._modelfiles import ModelSet, load_models
 
-    if isinstance(models, ModelSet):
-        return models
-    return load_models(models)
+    ms = models if isinstance(models, ModelSet) else load_models(models)
+    if easytrans is False:
+        return ms, None
+    if easytrans is None:
+        if ms.directory is None or not os.path.lexists(os.path.join(ms.directory, EASY_MANIFEST)):
+            return ms, None
+        easytrans = ms.directory
+    easy = easytrans if isinstance(easytrans, EasyTransModels) else load_easytrans(easytrans)
+    if easy.manifest["store_hash"] != ms.manifest["store_hash"]:
+        mine, theirs = ms.directory or "fitted in memory", easy.directory or "fitted in memory"
+        raise InputError(f"the MetaTrans models ({mine}, store {ms.manifest['store_hash']}) and the "
+                         f"EasyTransferability models ({theirs}, store {easy.manifest['store_hash']}) come from two "
+                         "trainings; use the models of one `transferability meta train`")
+    return ms, easy
 
 
 def recommend_from_features(features: dict, *, base_estimator="1nn", models=None, top=None, budget=None,
-                            sizes=None, preprocess="none", k=10) -> Recommendation:
+                            sizes=None, preprocess="none", k=10, easytrans=None, facts=None) -> Recommendation:
     """Rank the methods for a pair given its meta-features (see :func:`recommend`); the
-    EasyTransferability answer for a labelling budget of ``k`` per class, from the
-    EasyTransferability models of the same directory, goes under ``transferability`` (``None``
-    when that directory holds MetaTrans models only)."""
+    EasyTransferability answer for a labelling budget of ``k`` per class, from ``easytrans``
+    (default: the EasyTransferability models of the same directory), goes under
+    ``transferability`` (``None`` when there are none: a directory holding MetaTrans models
+    only, or models fitted in memory without ``easytrans``).
+
+    ``facts`` (:class:`~transferability.meta.learners._guards.PairFacts`) feed the rules that
+    hold by construction (:func:`~transferability.meta.learners._guards.judge`): a target too
+    small to judge is an abstention (``abstained``, ``reason``) whose safe action is
+    ``no_adapt``; a source whose labels carry no signal gets ``no_adapt`` (no adaptation can
+    put information back). Either way ``rule`` names the rule, and the ranking is still given,
+    for information, behind ``no_adapt``."""
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 1):
         raise InputError(f"top must be a positive integer, got {top!r}")
     if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):  # NaN, 0, negatives
         raise InputError(f"budget must be a positive number of seconds, got {budget!r}")
     if budget == math.inf:  # an infinite budget is no budget
         budget = None
-    ms = _resolve_models(models)
+    ms, easy = _resolve_models(models, easytrans)
     model = ms.model(base_estimator)
     out = model.predict(features)
     if sizes is None:
@@ -111,6 +145,11 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
             effective=bool(eff[j] > 1.0), confidently_effective=bool(lo[j] > 1.0), reasons=out["reasons"][j],
             predicted_runtime_s=float(runtimes.get(m, float("nan")))))
     pick = out["pick"]
+    from ._guards import judge
+
+    verdict = judge(facts, features)
+    if verdict.rule:
+        pick = model.methods.index("no_adapt")
     # The recommended method first, then the rest by predicted effect (stable on name).
     order = [pick] + sorted((j for j in range(len(preds)) if j != pick), key=lambda j: (-eff[j], model.methods[j]))
     ranking = [preds[j] for j in order]
@@ -121,16 +160,13 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
     if top is not None:
         ranking = ranking[:top]
     best = ranking[0].method if ranking else None
-    fallback = bool(out["fallback"]) and best == model.methods[pick]
-    from pathlib import Path
+    fallback = (bool(out["fallback"]) or verdict.rule is not None) and best == model.methods[pick]
+    from ._easytrans import assess_from_features
 
-    from ._easytrans import MANIFEST as EASY_MANIFEST, assess_from_features
-    from ._modelfiles import models_dir
-
-    worth = None  # a directory holding MetaTrans models alone answers without the score object
-    if (Path(ms.directory or models_dir()) / EASY_MANIFEST).is_file():
-        worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=ms.directory,
-                                     sizes=sizes, preprocess=preprocess).to_dict()
+    worth = None  # MetaTrans models alone answer without the score object
+    if easy is not None:
+        worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=easy,
+                                     sizes=sizes, preprocess=preprocess, facts=facts, method=best).to_dict()
     return Recommendation(
         ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
         base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
@@ -138,11 +174,13 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
         ood_threshold=model.ood_threshold, n_source=int(sizes[0]), n_target=int(sizes[1]), n_features=int(sizes[2]),
         budget_s=None if budget is None else float(budget), excluded_by_budget=excluded,
         meta_features={k: float(v) for k, v in features.items()},
-        coverage=float(model.entry["conformal"]["coverage"]), transferability=worth)
+        coverage=float(model.entry["conformal"]["coverage"]), transferability=worth,
+        abstained=verdict.abstain is not None, rule=verdict.rule, reason=verdict.reason,
+        notes=list(verdict.notes))
 
 
 def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess="none", models=None, top=None,
-              budget=None, random_state=0, k=10) -> Recommendation:
+              budget=None, random_state=0, k=10, easytrans=None) -> Recommendation:
     """Rank the shallow DA methods for a new pair from its meta-features alone.
 
     Parameters
@@ -167,6 +205,11 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     k : int, default=10
         Labelling budget per class for the embedded EasyTransferability answer
         (``Recommendation.transferability``, the ``score`` object).
+    easytrans : str, path, EasyTransModels or False, default=None
+        The EasyTransferability models of that answer. None: those beside ``models`` (the same
+        directory; the shipped ones for the shipped models); a :class:`ModelSet` fitted in
+        memory has none beside it and gets no answer, never the shipped one. False: no answer.
+        Models trained on another store than ``models`` are refused.
 
     Returns
     -------
@@ -175,7 +218,7 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     Examples
     --------
     >>> from transferability.datasets import make_demo_pair
-    >>> from ._recommend import recommend
+    >>> from transferability.meta.learners._recommend import recommend
     >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
     >>> rec = recommend(source.X, source.y, target.X)
     >>> rec.best in [p.method for p in rec.ranking]
@@ -183,11 +226,12 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     """
     from ._features import pair_meta_features
 
-    models = _resolve_models(models)  # fail on bad model files before the meta-features
+    models, easy = _resolve_models(models, easytrans)  # fail on bad model files before the meta-features
     models.model(base_estimator)
     if y_source is None:
         raise InputError("recommend needs source labels (the methods train on them)")
-    features, sizes = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
-                                         random_state=random_state)
+    features, sizes, facts = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
+                                                random_state=random_state, with_facts=True)
     return recommend_from_features(features, base_estimator=base_estimator, models=models, top=top, budget=budget,
-                                   sizes=sizes, preprocess=preprocess, k=k)
+                                   sizes=sizes, preprocess=preprocess, k=k,
+                                   easytrans=False if easy is None else easy, facts=facts)
