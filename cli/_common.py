@@ -55,8 +55,11 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         from transferability.utils.validation import InputError
 
+        from ._warnings import library_warnings
+
         try:
-            return func(*args, **kwargs)
+            with library_warnings():  # library warnings: one line of ours at the end, or none
+                return func(*args, **kwargs)
         except InputError as exc:
             fail(str(exc).splitlines()[0] if str(exc).strip() else "bad input")
         except MemoryError as exc:
