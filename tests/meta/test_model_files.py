@@ -542,3 +542,12 @@ def test_the_model_directory_is_replaced_whole_or_not_at_all(models, tmp_path):
     fresh = tmp_path / "a" / "b" / "models"
     _files.write_model_directory(fresh, new)
     load_models(fresh)
+
+
+def test_a_manifest_changed_after_its_sibling_check_is_read_again(models):
+    load_models(models)  # parses easytrans.json beside it for its store hash, and keeps it for one reader
+    man = _read(models, ET)
+    man["default_k"] = 0
+    _write(models, ET, man)  # another size and file: not the document the check parsed
+    with pytest.raises(InputError, match="field default_k must be an integer >= 1"):
+        load_easytrans(models)

@@ -90,6 +90,9 @@ def _got(value) -> str:
     return repr(value)
 
 
+_NUMBER_TYPES = {int, float}
+
+
 def _is_number(v) -> bool:
     return type(v) is float or type(v) is int  # noqa: E721 - bool (a subclass of int) is not a number here
 
@@ -233,7 +236,7 @@ class Vector(Spec):
             raise SchemaError(path, f"must be {self.describe()}, got {_got(value)}")
         if (self.length is not None and len(value) != self.length) or len(value) < self.min_len:
             raise SchemaError(path, f"must be {self.describe()}, got {_got(value)}")
-        if not all(_is_number(v) for v in value):
+        if not set(map(type, value)) <= _NUMBER_TYPES:  # one C pass; bool is not a number here
             i = next(i for i, v in enumerate(value) if not _is_number(v))
             raise SchemaError((*path, i), f"must be a finite number, got {_got(value[i])}")
         a = np.asarray(value, dtype=np.float64)
@@ -546,6 +549,7 @@ def check_lightgbm_text(text: str):
 
 
 _STORE_HASHES: dict = {}  # (path, (inode, size, mtime)) -> store_hash of a manifest read lately
+_PARSED: dict = {}  # (path, (inode, size, mtime)) -> a sibling manifest parsed for its hash, for its one reader
 
 
 def _stat_key(path):
@@ -572,12 +576,25 @@ def _store_hash_of(path) -> str:
         raise InputError(f"cannot read {path} ({exc.strerror or exc})") from None
     if key not in _STORE_HASHES:
         doc = read_json(path)
+        _PARSED.clear()  # at most one parsed document waits
+        _PARSED[key] = doc
         value = doc.get("store_hash") if isinstance(doc, dict) else None
         if not isinstance(value, str):
             raise InputError(f"{path}: field store_hash must be a string, got {_got(value)}")
         remember_store_hash(path, value)
         return value
     return _STORE_HASHES[key]
+
+
+def _parsed_or_read(path):
+    """:func:`read_json` of ``path``, or the document the sibling check parsed moments ago when
+    the file has not changed since (handed out once: no two callers share a document)."""
+    try:
+        key = (str(path), _stat_key(path))
+    except OSError:
+        return read_json(path)
+    doc = _PARSED.pop(key, None)
+    return read_json(path) if doc is None else doc
 
 
 def check_same_store(directory, path, manifest: dict) -> None:
@@ -953,7 +970,7 @@ def read_manifest(directory, name: str, fmt: str, what: str, *, check_default=Tr
     path = directory / name
     if not os.path.lexists(path):
         raise InputError(f"no {what} models in {directory} (missing {name}); run `transferability meta train`")
-    manifest = read_json(path)
+    manifest = _parsed_or_read(path)
     if not isinstance(manifest, dict) or manifest.get("format") != fmt:
         raise InputError(f"{path} is not {'an' if what[0] in 'AEIOU' else 'a'} {what} manifest")
     if manifest.get("feature_schema") != FEATURE_SCHEMA_VERSION or manifest.get("feature_names") != list(FEATURE_NAMES):
