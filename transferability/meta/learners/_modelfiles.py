@@ -217,7 +217,9 @@ class MetaTransModel:
             reasons = [[{"pair": self.knn.names_[i], "distance": float(d),
                          "effect": float(np.exp(self.knn.log_effect_[i, j]))}
                         for i, d in zip(idx[0][:n_reasons], dist[0][:n_reasons])] for j in range(len(self.methods))]
-        pick = int(guarded_pick(eff, self.default, self.margin, self.methods.index("no_adapt"))[0])
+        # the fixed candidate is evaluated as "always the default" (no fallback), so it runs that way here
+        j0 = None if self.entry["candidate"] == "fixed" else self.methods.index("no_adapt")
+        pick = int(guarded_pick(eff, self.default, self.margin, j0)[0])
         nearest = float(dist[0][0])
         guarded = self.entry["candidate"] in ("fixed", "guarded_knn", "guarded_lgbm")
         return {"log_effect": eff[0], "pick": pick, "fallback": bool(guarded and (pick == self.default or (pick == self.methods.index("no_adapt") and eff[0, self.default] < eff[0, pick]))),
