@@ -88,8 +88,11 @@ def _selection_bias_pair():
 
 @pytest.fixture(scope="module")
 def surf_d_to_w():
-    from conftest import SHARED_DATA
+    from pathlib import Path
 
+    # the path tests/conftest.py gives; not `from conftest import`: with tests/report/conftest.py
+    # beside it, the module name `conftest` is ambiguous and resolved to the other file
+    SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
     if not SHARED_DATA.is_dir():
         pytest.skip("benchmark data not found")
     d = SHARED_DATA / "office_caltech10_surf"
