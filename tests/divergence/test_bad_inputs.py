@@ -1,5 +1,6 @@
 """Inputs that used to give NaN, a traceback, a misleading message or an order-dependent value."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -165,10 +166,12 @@ def test_report_checks_memory_before_any_measure(monkeypatch):
 
     monkeypatch.setattr(nm, "available_memory", lambda: 16 * 10**9)
     ran = []
-    monkeypatch.setitem(report._CORES, "mmd", lambda *a, **k: ran.append("mmd") or 0.0)
+    mmd = report._BY_NAME["mmd"]
+    monkeypatch.setitem(report._BY_NAME, "mmd", dataclasses.replace(
+        mmd, core=lambda *a, **k: ran.append("mmd") or 0.0))
     with pytest.raises(MemoryError, match=r"coral, frechet and grassmann need 1000000 x 1000000 "
                                           r"covariance matrices.*4\.8e\+04 GB needed"):
-        compute_divergences(_wide(10**6), _wide(10**6))
+        compute_divergences(_wide(10**6), _wide(10**6), max_features=None)  # never projected
     assert ran == []  # refused up front, not after the kernel measures ran
     # without the moment measures the same pair is fine
     rep = compute_divergences(_wide(2000), _wide(2000), measures=["linear_mmd"])

@@ -62,10 +62,13 @@ def coral_gap(X_source, X_target):
     return finish("coral", coral_from_moments(_moments(Xs), _moments(Xt)), k, DEGREE["coral"])
 
 
-def coral_from_moments(moments_source, moments_target):
-    """:func:`coral_gap` from ``(mean, covariance)`` pairs."""
+def coral_from_moments(moments_source, moments_target, *, n_features=None):
+    """:func:`coral_gap` from ``(mean, covariance)`` pairs. ``n_features``: the d of the
+    normalisation ``4 d²`` when the covariances are those of the pair expressed in an
+    orthonormal basis of its rows (``compute_divergences`` above its width limit; the
+    Frobenius norm is the same in that basis), default their own size."""
     Cs, Ct = moments_source[1], moments_target[1]
-    d = Cs.shape[0]
+    d = Cs.shape[0] if n_features is None else int(n_features)
     diff = Cs - Ct
     return float(np.sum(diff * diff) / (4.0 * d * d))
 
@@ -85,8 +88,10 @@ def frechet_distance(X_source, X_target):
                   DEGREE["frechet"])
 
 
-def frechet_from_moments(moments_source, moments_target):
-    """:func:`frechet_distance` from ``(mean, covariance)`` pairs."""
+def frechet_from_moments(moments_source, moments_target, *, n_features=None):
+    """:func:`frechet_distance` from ``(mean, covariance)`` pairs (``n_features`` is accepted
+    for the common signature: the value does not depend on d, and is the same in any
+    orthonormal basis that holds the rows)."""
     (mu_s, Cs), (mu_t, Ct) = moments_source, moments_target
     root = sym_power(Cs, 0.5)
     M = root @ Ct @ root
@@ -121,11 +126,14 @@ def grassmann_distance(X_source, X_target, *, n_components=None):
                                                       n_components=n_components))
 
 
-def grassmann_from_moments(moments_source, moments_target, *, n_components=None):
-    """:func:`grassmann_distance` from ``(mean, covariance)`` pairs."""
+def grassmann_from_moments(moments_source, moments_target, *, n_components=None, n_features=None):
+    """:func:`grassmann_distance` from ``(mean, covariance)`` pairs. ``n_features``: the d that
+    sets the default subspace dimension when the covariances are those of the pair in an
+    orthonormal basis of its rows (principal angles do not depend on that basis)."""
     Cs, Ct = moments_source[1], moments_target[1]
     d = Cs.shape[0]
-    k = min(20, max(1, d // 2)) if n_components is None else int(n_components)
+    width = d if n_features is None else int(n_features)
+    k = min(20, max(1, width // 2), d) if n_components is None else int(n_components)
     if not 1 <= k <= d:
         raise InputError(f"n_components must be in [1, {d}], got {k}")
     Ps, Pt = _top_subspace(Cs, k), _top_subspace(Ct, k)
