@@ -260,7 +260,7 @@ class TransferabilityGate(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     reasons_ : list of str
         Why the pair failed (empty when it passed).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string column names.
 
     Examples
@@ -463,7 +463,7 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         The source classes.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string column names.
 
     Notes

@@ -177,11 +177,12 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
     ``__init__`` parameter has an entry. They are checked by :meth:`check_params` at the start
     of :meth:`fit` and :meth:`fit_domains`, before any array is touched.
 
-    Attributes (after ``fit``)
-    --------------------------
+    Attributes
+    ----------
     classes_ : ndarray of shape (n_classes,)
-        Source classes, in :class:`~sklearn.preprocessing.LabelEncoder` order.
+        Source classes, in :class:`~sklearn.preprocessing.LabelEncoder` order (set by ``fit``).
     n_features_in_ : int
+        Number of features seen in ``fit``.
     """
 
     #: registry name, set by :func:`transferability.methods.register`
