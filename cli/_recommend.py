@@ -46,9 +46,14 @@ CANDIDATES = {
               help="Seconds: rank only methods predicted to run within them ('inf': no budget).")
 @click.option("--models", "models_dir", default=None, help="Model directory from `meta train` (default: shipped).")
 @click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
+@click.option("--target-labels", "target_labels", default=None, metavar="FILE",
+              help="CSV with header 'row,label': a few labelled target rows (row = 0-based position in TARGET). "
+                   "Every candidate runs (--budget: those that fit), is scored on these rows only, and the "
+                   "recommendation is kept unless another method clearly leads it; adds 'verified' to --json.")
 @seed_option("Seed of the meta-features' subsampling (0 .. 2**32-1).")
 @handle_errors
-def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budget, models_dir, label_column, seed):
+def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budget, models_dir, label_column,
+                  target_labels, seed):
     """Which shallow DA method will work best on SOURCE -> TARGET, and will it beat no adaptation?"""
     from transferability.meta.learners._modelfiles import load_models
     from transferability.meta.learners._recommend import recommend
@@ -65,7 +70,8 @@ def recommend_cmd(source, target, as_json, top, base_estimator, preprocess, budg
     pair = load_pair(source, target, label_column=label_column)  # raw: recommend() applies --preprocess
     pair.require_labels("source", "a source domain must be labelled")
     rec = recommend(pair.X_source, pair.y_source, pair.X_target, base_estimator=base_estimator,
-                    preprocess=preprocess, models=models, top=top, budget=budget, random_state=seed)
+                    preprocess=preprocess, models=models, top=top, budget=budget, random_state=seed,
+                    target_labels=target_labels, progress=target_labels is not None)
     if not rec.in_distribution:
         click.echo(f"warning: this pair is unlike the training store (nearest past pair at distance "
                    f"{rec.nearest_distance:.2f} > {rec.ood_threshold:.2f}, the 99th percentile); "
@@ -149,6 +155,9 @@ def render_table(rec) -> str:
                       "measured effect e on it.")
     lines.append("")
     lines += [textwrap.fill(text, width=100, subsequent_indent="  ") for text in legend]
+    lv = getattr(rec, "label_value", None)
+    if lv and lv.get("text") and not getattr(rec, "verified", None):
+        lines.append(f"value of labels: {lv['text']}.")
     t = rec.transferability
     if t and t.get("score") is None:  # the score abstained: no number
         lines.append(f"transferability: none: {t.get('reason') or 'no score'}")
@@ -157,6 +166,36 @@ def render_table(rec) -> str:
         lines.append(f"transferability (k = {t['k']} labelled target samples per class): score {t['score']:.3f}, "
                      f"{'worth transferring' if t['worth_transferring'] else 'not worth transferring'}; "
                      f"{le['text']}")
+    if getattr(rec, "verified", None):
+        lines += ["", render_verified(rec.verified)]
+    return "\n".join(lines)
+
+
+def render_verified(v) -> str:
+    """The readable form of the ``verified`` object (``recommend --target-labels``)."""
+    rule = v["rule"]
+    lines = [f"verified on {v['n_labelled']} labelled target rows ({v['labels']}): keep "
+             f"{rule['start_method']} unless another method leads it by more than {rule['c']:g} paired standard "
+             f"errors (rule: {rule['chosen_by']})",
+             f"  {'method':<10} {'accuracy':>8} {'95% interval':>15} {'correct':>8} {'time (s)':>9}"]
+    for m in sorted(v["methods"], key=lambda m: (m["accuracy"] is None, -(m["accuracy"] or 0), m["method"])):
+        mark = "*" if m["method"] == v["pick"] else " "
+        if m["accuracy"] is None:
+            lines.append(f"{mark} {m['method']:<10} {'failed':>8}  {m['error']}")
+            continue
+        iv = f"[{m['interval'][0]:.2f}, {m['interval'][1]:.2f}]"
+        lines.append(f"{mark} {m['method']:<10} {m['accuracy']:>8.3f} {iv:>15} "
+                     f"{m['correct']:>4}/{v['n_labelled']:<3} {m['runtime_s']:>9.2f}")
+    for m in v["not_run"]:
+        lines.append(f"  {m['method']:<10} not run: {m['reason']}")
+    change = (f"changed from {v['zero_label_pick']}" if v["changed"] else "the zero-label pick, kept")
+    lines.append(f"verified pick: {v['pick']} ({change}). Why: {v['why']}.")
+    k = v["kshot"]
+    verdict = "worth transferring" if v["worth_transferring"] else "not worth transferring"
+    sure = "" if v["worth_settled"] else " (within 2 standard errors: not settled by these rows)"
+    lines.append(f"k-shot baseline ({k['protocol']}): {k['accuracy']:.3f} [{k['interval'][0]:.2f}, "
+                 f"{k['interval'][1]:.2f}]; {v['pick']} {'leads' if v['worth_lead'] >= 0 else 'trails'} it by "
+                 f"{100 * abs(v['worth_lead']):.1f} points: {verdict}{sure}.")
     return "\n".join(lines)
 
 

@@ -90,4 +90,7 @@ def render_score(result) -> str:
         "P(k* >= k): " + ", ".join(f"k={t}: {p:.3f}" for t, p in result.probabilities.items()),
         "divergences: " + ", ".join(f"{n}={v:.4g}" for n, v in result.divergences.items()),
     ]
+    lv = getattr(result, "label_value", None)
+    if lv and lv.get("text"):
+        lines.append(f"value of labels: {lv['text']}.")
     return "\n".join(lines)

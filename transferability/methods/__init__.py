@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 from ._evaluate import (DEFAULT_N_THREADS, N_THREADS_ENV, EvaluationReport,  # noqa: E402
-                        MethodResult, evaluate_methods, kshot_baseline, kshot_unsupported,
+                        MethodResult, evaluate_methods, kshot_baseline, kshot_unsupported, predict_methods,
                         resolve_n_threads)
 
-__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_unsupported",
+__all__ += ["MethodResult", "EvaluationReport", "evaluate_methods", "predict_methods", "kshot_baseline", "kshot_unsupported",
             "DEFAULT_N_THREADS", "N_THREADS_ENV", "resolve_n_threads"]

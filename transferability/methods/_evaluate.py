@@ -52,7 +52,7 @@ from ..utils.validation import InputError, check_domain, check_labels, check_pai
 from ._base import check_method_magnitude, label_repr, make_base_estimator
 from ._registry import available_methods, get_method
 
-__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "kshot_baseline", "kshot_scores", "kshot_unsupported",
+__all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "predict_methods", "kshot_baseline", "kshot_scores", "kshot_unsupported",
            "target_ceiling",
            "resolve_n_threads", "DEFAULT_N_THREADS", "N_THREADS_ENV"]
 
@@ -474,6 +474,67 @@ def target_ceiling(X_target, y_target, *, base_estimator="1nn", n_folds=5, rando
             "n_folds": folds, "reason": reason}
 
 
+def _run_one(est, Xs, ys, Xt):
+    """Fit a checked method on the (checked) pair and predict the target: ``(predictions,
+    seconds, None)``, or ``(None, seconds, one-line error)`` when it fails while running."""
+    start = time.perf_counter()
+    try:
+        est._fit_checked(Xs, ys, Xt)
+        pred = np.asarray(est.predict(Xt))
+        if pred.shape != (Xt.shape[0],):
+            raise RuntimeError(f"predict returned shape {pred.shape} for {Xt.shape[0]} target samples")
+        return pred, time.perf_counter() - start, None
+    except Exception as exc:  # noqa: BLE001 -- a method's failure is an outcome, reported per method
+        return None, time.perf_counter() - start, one_line(exc)
+
+
+def predict_methods(X_source, y_source, X_target, *, methods="all", base_estimator="1nn", method_params=None,
+                    random_state=0, progress=None, n_threads=None) -> dict:
+    """Run methods on a pair and return their target predictions (no target label is used).
+
+    The same runs as :func:`evaluate_methods` (same instantiation, checks and thread limit),
+    without scoring. ``progress``: ``None``/``False`` (none), ``True`` (a tqdm bar on a
+    terminal) or a callable ``progress(name, i, n)`` called before each method.
+
+    Returns
+    -------
+    dict
+        method name -> ``{"predictions": array (n_target,) or None, "runtime_s": float,
+        "error": str or None}``, in ``methods`` order.
+    """
+    from threadpoolctl import threadpool_limits
+
+    Xs, Xt = check_pair(X_source, X_target, min_samples=1, dtype=np.float64)
+    ys = check_labels(y_source, Xs.shape[0], name="source labels")
+    check_method_magnitude(Xs, Xt)
+    methods = _resolve_methods(methods)
+    method_params = dict(method_params or {})
+    if np.unique(ys.astype(str)).size < 2:
+        raise InputError("source labels must contain at least two classes; no method can be trained")
+    estimators = []
+    for name in methods:
+        params = {"base_estimator": base_estimator, "random_state": random_state}
+        params.update(method_params.get(name, {}))
+        estimators.append(get_method(name, **params).check_params())
+    bar = _progress(len(methods), progress is True, "methods")
+    out = {}
+    try:
+        with threadpool_limits(limits=resolve_n_threads(n_threads)):
+            for i, (name, est) in enumerate(zip(methods, estimators)):
+                if callable(progress):
+                    progress(name, i, len(methods))
+                if bar is not None:
+                    bar.set_postfix_str(name)
+                pred, elapsed, error = _run_one(est, Xs, ys, Xt)
+                out[name] = {"predictions": pred, "runtime_s": float(elapsed), "error": error}
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
 def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", base_estimator="1nn",
                      method_params=None, kshot=DEFAULT_KSHOT, random_state=0,
                      progress=False, n_threads=None) -> EvaluationReport:
@@ -574,22 +635,15 @@ def evaluate_methods(X_source, y_source, X_target, y_target, *, methods="all", b
                 params = _params_of(est)
                 if bar is not None:
                     bar.set_postfix_str(name)
-                start = time.perf_counter()
-                try:
-                    est._fit_checked(Xs, ys, Xt)
-                    pred = np.asarray(est.predict(Xt))
-                    elapsed = time.perf_counter() - start
-                    if pred.shape != yt.shape:
-                        raise RuntimeError(
-                            f"predict returned shape {pred.shape} for {yt.shape[0]} target samples")
+                pred, elapsed, error = _run_one(est, Xs, ys, Xt)
+                if error is None:
                     # object comparison: elementwise Python equality, safe across label dtypes
                     acc = float(np.mean(pred.astype(object) == yt.astype(object)))
                     report.results.append(MethodResult(name, est_name, params, acc, elapsed,
                                                        balanced_accuracy=_balanced(yt, pred)))
-                except Exception as exc:  # a failure while running: record it and go on
-                    elapsed = time.perf_counter() - start
+                else:  # a failure while running: record it and go on
                     report.results.append(MethodResult(name, est_name, params, None, elapsed,
-                                                       status="failed", error=one_line(exc)))
+                                                       status="failed", error=error))
                 if bar is not None:
                     bar.update(1)
             for k in kshot:

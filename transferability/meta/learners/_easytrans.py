@@ -879,6 +879,7 @@ class Assessment:
     rule: str | None = None
     reason: str | None = None
     notes: list = field(default_factory=list)
+    label_value: dict | None = None
 
     @property
     def abstained(self) -> bool:
@@ -901,7 +902,7 @@ class Assessment:
             "uses_source_labels": self.uses_source_labels, "model": "labelled" if self.uses_source_labels else "label_free",
             "base_estimator": self.base_estimator, "preprocess": self.preprocess,
             "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
-            "meta_features": self.meta_features, "version": __version__,
+            "meta_features": self.meta_features, "label_value": self.label_value, "version": __version__,
         }
 
 
@@ -929,19 +930,23 @@ def supported_rung(features: dict, thresholds) -> int | None:
     return max([int(t) for t in thresholds if t < per_class], default=0)
 
 
-def _metatrans_pick(features, base_estimator, models) -> str | None:
-    """The method ``recommend`` names for these features with the MetaTrans models of the same
-    directory (None without them, or without the source-label features)."""
+def _metatrans_answer(features, base_estimator, models) -> tuple:
+    """``(method, label_value)``: the method ``recommend`` names for these features with the
+    MetaTrans models of the same directory, and the value of labels for pairs like it
+    (:func:`~._verify.label_value`); ``(None, None)`` without those models (a model set fitted
+    in memory has none beside it), or without the source-label features."""
     from ._features import FEATURE_NAMES
-    from ._modelfiles import MANIFEST as MT_MANIFEST, load_models, models_dir
+    from ._modelfiles import MANIFEST as MT_MANIFEST, load_models
+    from ._verify import label_value, load_label_rules
 
-    if any(features.get(f) is None for f in FEATURE_NAMES):
-        return None
-    directory = Path(models.directory) if models.directory else models_dir()
+    if any(features.get(f) is None for f in FEATURE_NAMES) or not models.directory:
+        return None, None
+    directory = Path(models.directory)
     if not (directory / MT_MANIFEST).is_file():
-        return None
-    mt = load_models(directory).model(base_estimator)
-    return mt.methods[mt.predict(features)["pick"]]
+        return None, None
+    ms = load_models(directory)
+    mt = ms.model(base_estimator)
+    return mt.methods[mt.predict(features)["pick"]], label_value(load_label_rules(ms), base_estimator, mt, features)
 
 
 def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", uses_source_labels=None,
@@ -965,8 +970,10 @@ def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", u
     if sizes is None:
         sizes = (features["n_source"], features["n_target"], features["n_features"])
     verdict = judge(facts, features)
+    value = None
     if method is None and not verdict.abstain:
-        method = "no_adapt" if verdict.rule else _metatrans_pick(features, base_estimator, models)
+        picked, value = _metatrans_answer(features, base_estimator, models)
+        method = "no_adapt" if verdict.rule else picked
     x = np.array([[float(features[f]) for f in model.feature_names]])
     nearest = ood.nearest(x[0])
     common = dict(
@@ -975,7 +982,7 @@ def assess_from_features(features: dict, *, k=DEFAULT_K, base_estimator="1nn", u
         nearest_distance=nearest, ood_threshold=ood.threshold, uses_source_labels=bool(uses_source_labels),
         base_estimator=base_estimator, preprocess=preprocess, n_source=int(sizes[0]), n_target=int(sizes[1]),
         n_features=int(sizes[2]), meta_features={f: float(features[f]) for f in features if features[f] is not None},
-        method=method, rule=verdict.rule, notes=list(verdict.notes))
+        method=method, rule=verdict.rule, notes=list(verdict.notes), label_value=value)
     if verdict.abstain:
         return Assessment(score=None, probabilities={}, reason=verdict.abstain,
                           label_equivalent={"point": None, "interval": None, "text": verdict.abstain,

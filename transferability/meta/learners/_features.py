@@ -368,7 +368,8 @@ def compute_meta_features(X_source, y_source, X_target, *, random_state=0, X_sou
     return {name: float(feats[name]) for name in FEATURE_NAMES}
 
 
-def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", random_state=0, with_facts=False):
+def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", random_state=0, with_facts=False,
+                       with_arrays=False):
     """Meta-features of a new pair, computed exactly as the store build computes them for its
     pairs: the pair is validated, preprocessed with ``preprocess``, and the domains as given
     (before preprocessing) are passed as the raw domains of the shared-space features.
@@ -385,6 +386,9 @@ def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", rando
     facts : PairFacts
         Only with ``with_facts``: what the rules of :mod:`~transferability.meta.learners._guards`
         read (source classes, the source-label signal test on the preprocessed source).
+    arrays : tuple of arrays
+        Only with ``with_arrays`` (after ``facts``, which it implies): the validated,
+        preprocessed ``(X_source, y_source, X_target)`` the methods would run on.
     """
     from transferability.datasets import preprocess_pair
     from transferability.utils.validation import check_labels, check_pair
@@ -395,12 +399,12 @@ def pair_meta_features(X_source, y_source, X_target, *, preprocess="none", rando
     features = compute_meta_features(Xs, ys, Xt, random_state=random_state, X_source_raw=Xs_raw,
                                      X_target_raw=Xt_raw)
     sizes = (int(Xs.shape[0]), int(Xt.shape[0]), int(Xs.shape[1]))
-    if not with_facts:
+    if not (with_facts or with_arrays):
         return features, sizes
     from sklearn.preprocessing import LabelEncoder
 
     from ._guards import pair_facts
 
     codes = None if ys is None else LabelEncoder().fit_transform(ys)
-    return features, sizes, pair_facts(Xs, codes, Xt, random_state=random_state, X_source_raw=Xs_raw,
-                                       X_target_raw=Xt_raw)
+    facts = pair_facts(Xs, codes, Xt, random_state=random_state, X_source_raw=Xs_raw, X_target_raw=Xt_raw)
+    return (features, sizes, facts, (Xs, ys, Xt)) if with_arrays else (features, sizes, facts)

@@ -617,8 +617,10 @@ def check_same_store(directory, path, manifest: dict) -> None:
 # -- writing a model directory --------------------------------------------------------------------
 def is_model_file(name: str) -> bool:
     """Whether a file name is one a model directory may hold (the two manifests, the learners'
-    LightGBM files, or a temporary file of an interrupted atomic write)."""
-    return name in MANIFESTS or bool(_MODEL_FILE.fullmatch(name)) or name.startswith(".tmp-")
+    LightGBM files, ``label_value.json`` of ``meta labels``, or a temporary file of an interrupted
+    atomic write)."""
+    return (name in MANIFESTS or name == "label_value.json" or bool(_MODEL_FILE.fullmatch(name))
+            or name.startswith(".tmp-"))
 
 
 def check_output_directory(path, *, option="--output") -> Path:

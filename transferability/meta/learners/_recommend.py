@@ -64,6 +64,8 @@ class Recommendation:
     rule: str | None = None
     reason: str | None = None
     notes: list = field(default_factory=list)
+    label_value: dict | None = None
+    verified: dict | None = None
 
     def to_dict(self) -> dict:
         from transferability import __version__
@@ -77,7 +79,8 @@ class Recommendation:
             "budget_s": self.budget_s, "excluded_by_budget": self.excluded_by_budget,
             "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
             "meta_features": self.meta_features, "abstained": self.abstained, "rule": self.rule,
-            "reason": self.reason, "notes": list(self.notes), "version": __version__,
+            "reason": self.reason, "notes": list(self.notes), "label_value": self.label_value,
+            "verified": self.verified, "version": __version__,
         }
 
 
@@ -167,8 +170,11 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
     if easy is not None:
         worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=easy,
                                      sizes=sizes, preprocess=preprocess, facts=facts, method=best).to_dict()
+    from ._verify import label_value, load_label_rules
+
+    value = label_value(load_label_rules(ms), base_estimator, model, features)
     return Recommendation(
-        ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
+        label_value=value, ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
         base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
         default=model.methods[model.default], nearest_distance=out["nearest_distance"],
         ood_threshold=model.ood_threshold, n_source=int(sizes[0]), n_target=int(sizes[1]), n_features=int(sizes[2]),
@@ -180,7 +186,8 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
 
 
 def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess="none", models=None, top=None,
-              budget=None, random_state=0, k=10, easytrans=None) -> Recommendation:
+              budget=None, random_state=0, k=10, easytrans=None, target_labels=None,
+              progress=False) -> Recommendation:
     """Rank the shallow DA methods for a new pair from its meta-features alone.
 
     Parameters
@@ -210,6 +217,18 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
         directory; the shipped ones for the shipped models); a :class:`ModelSet` fitted in
         memory has none beside it and gets no answer, never the shipped one. False: no answer.
         Models trained on another store than ``models`` are refused.
+    target_labels : str, path, dict or (rows, labels), default=None
+        A few labelled target rows: a CSV file with header ``row,label`` (``row``: 0-based
+        position in ``X_target``), a ``{row: label}`` dict or a ``(rows, labels)`` pair; labels
+        must be source classes. The candidates (the ranking; with ``budget``, those that fit
+        in it, in ranking order, counted from the start of the call) run on the pair, each is
+        scored on the labelled rows only, and the zero-label pick is kept unless another method
+        leads it by more than ``c`` paired standard errors (the rule and ``c`` of the models'
+        ``label_value.json``); the answer is under ``Recommendation.verified`` and ``best`` is
+        the verified pick. The labels are used only to score: no method and no meta-feature
+        sees them.
+    progress : bool, default=False
+        A progress bar over the verified methods (stderr, on a terminal only).
 
     Returns
     -------
@@ -224,14 +243,56 @@ def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess=
     >>> rec.best in [p.method for p in rec.ranking]
     True
     """
+    import time
+
     from ._features import pair_meta_features
 
+    started = time.perf_counter()
     models, easy = _resolve_models(models, easytrans)  # fail on bad model files before the meta-features
     models.model(base_estimator)
     if y_source is None:
         raise InputError("recommend needs source labels (the methods train on them)")
-    features, sizes, facts = pair_meta_features(X_source, y_source, X_target, preprocess=preprocess,
-                                                random_state=random_state, with_facts=True)
-    return recommend_from_features(features, base_estimator=base_estimator, models=models, top=top, budget=budget,
-                                   sizes=sizes, preprocess=preprocess, k=k,
-                                   easytrans=False if easy is None else easy, facts=facts)
+    labels = None
+    if target_labels is not None:  # bad label files fail before the meta-features too
+        from transferability.utils.validation import check_labels
+
+        from ._verify import check_target_labels, load_label_rules
+
+        load_label_rules(models)
+        n_target = np.shape(X_target)[0] if np.ndim(X_target) == 2 else None
+        if n_target is None:
+            raise InputError("X_target must be 2-D (n_samples, n_features)")
+        ys = check_labels(y_source, np.shape(X_source)[0], name="source labels")
+        labels = check_target_labels(target_labels, n_target, np.unique(ys))
+    features, sizes, facts, (Xs, ys, Xt) = pair_meta_features(
+        X_source, y_source, X_target, preprocess=preprocess, random_state=random_state, with_arrays=True)
+    rec = recommend_from_features(features, base_estimator=base_estimator, models=models,
+                                  top=None if labels is not None else top, budget=budget, sizes=sizes,
+                                  preprocess=preprocess, k=k, easytrans=False if easy is None else easy, facts=facts)
+    if labels is None:
+        return rec
+    return _verified(rec, models, labels, Xs, ys, Xt, top=top, budget=budget, started=started,
+                     random_state=random_state, progress=progress)
+
+
+def _verified(rec, models, labels, Xs, ys, Xt, *, top, budget, started, random_state, progress):
+    """``rec`` with its ``verified`` object, ``best`` the verified pick (first in the ranking)."""
+    from ._verify import load_label_rules, rule_for, verify
+
+    rule, origin = rule_for(load_label_rules(models), rec.base_estimator)
+    if rec.best is None:
+        raise InputError(f"no method is predicted to run within the {rec.budget_s:g} s budget, so none can be verified")
+    start = rec.default if rule["start"] == "fixed" else rec.best
+    runtimes = {p.method: p.predicted_runtime_s for p in rec.ranking}
+    v = verify(Xs, ys, Xt, labels, candidates=[p.method for p in rec.ranking], start=start, c=rule["c"],
+               base_estimator=rec.base_estimator, budget=None if budget in (None, math.inf) else budget,
+               runtimes=runtimes, started=started, random_state=random_state, progress=progress,
+               rule_origin=origin, zero_label_pick=rec.best, start_rule=rule["start"])
+    rec.verified = v
+    pick = v["pick"]
+    rec.ranking = sorted(rec.ranking, key=lambda p: p.method != pick)  # the verified pick first, stable
+    if top is not None:
+        rec.ranking = rec.ranking[:top]
+    rec.best = pick
+    rec.fallback = rec.fallback and not v["changed"]
+    return rec
