@@ -49,4 +49,4 @@ html_theme = "alabaster"
 html_title = f"transferability {release}"
 html_static_path = []
 html_theme_options = {"description": "Is this source worth transferring, and which method?",
-                      "fixed_sidebar": True}
+                      "fixed_sidebar": True, "page_width": "1180px", "sidebar_width": "260px"}

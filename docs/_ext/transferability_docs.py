@@ -105,15 +105,13 @@ def _divergence_definitions(page: Path) -> dict[str, str]:
 
 def _rows_used(measure) -> str:
     if measure.max_samples is None:
-        used = "every row"
-        if measure.needs == "moments":
-            used += " (one streamed pass: means and covariances)"
+        used = "every row" + (" (streamed: means and covariances)" if measure.needs == "moments" else "")
     elif measure.equal_sizes:
-        used = f"{measure.max_samples:,} per domain, the same number from each (seeded)"
+        used = f"{measure.max_samples:,} per domain, as many from each"
     else:
-        used = f"exact up to {measure.max_samples:,} per domain, a seeded uniform subsample beyond"
+        used = f"exact up to {measure.max_samples:,} per domain, subsampled beyond"
     if measure.wide:
-        used += "; a projection of the pair above ``max_features`` columns"
+        used += "; projected above ``max_features`` columns"
     return used
 
 
@@ -129,10 +127,11 @@ class DivergencesDirective(_Generated):
         missing = [m.name for m in REGISTRY if m.name not in definitions]
         if missing:
             raise self.error(f"docs/divergences.md has no table row for {', '.join(missing)}")
-        out = [".. list-table::", "   :header-rows: 1", "   :widths: 14 18 48 20", "",
-               "   * - report key", "     - function", "     - formula and paper", "     - rows used by default"]
+        out = [".. list-table::", "   :header-rows: 1", "   :widths: 22 56 22", "",
+               "   * - report key, function", "     - formula and paper", "     - rows used by default"]
         for m in REGISTRY:
-            out += [f"   * - ``{m.name}``", f"     - :func:`~transferability.divergence.{m.function.__name__}`",
+            out += [f"   * - ``{m.name}``", "",
+                    f"       :func:`~transferability.divergence.{m.function.__name__}`",
                     f"     - {_rst_from_markdown_cell(definitions[m.name])}", f"     - {_rows_used(m)}"]
         return out + [""]
 
