@@ -1,5 +1,6 @@
-"""``transferability meta train|evaluate|migrate``: retrain the learners from a store, write the
-evaluation page, convert a model directory of the first model format."""
+"""``transferability meta train|evaluate|labels|migrate``: retrain the learners from a store, write
+the evaluation page, simulate labelled target rows (the verification rule and the value of labels),
+convert a model directory of the first model format."""
 
 from __future__ import annotations
 
@@ -110,6 +111,70 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_j
                                posthoc_data_dir=posthoc_data, n_jobs=n_jobs, include_sanity=sanity,
                                sanity_models=models_dir)
     click.echo(f"wrote {', '.join(written)}")
+
+
+@meta_group.command("labels")
+@click.option("--models", "models_dir", required=True,
+              help="Model directory to add label_value.json to (the shipped one: transferability/meta/learners/models).")
+@click.option("--data-dir", "data_dir", required=True, help="Benchmark data directory (the real pairs' domains).")
+@click.option("--store", "store_path", default=None, help=STORE_HELP)
+@click.option("--without-default", is_flag=True, help="Leave the shipped records out.")
+@click.option("--cache", "cache_dir", default=None,
+              help="Directory of the per-pair prediction files (default: the user's cache directory); kept "
+                   "between runs, so a second run only simulates.")
+@click.option("--draws", type=click.IntRange(1, 1000), default=40, show_default=True,
+              help="Simulated label draws per pair and labelled-row count.")
+@click.option("--page", default="docs/evaluation.md", show_default=True,
+              help="Page whose labelled-rows section is replaced ('-': none).")
+@click.option("--n-jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the curves).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@handle_errors
+def labels_cmd(models_dir, data_dir, store_path, without_default, cache_dir, draws, page, n_jobs, as_json, quiet):
+    """Simulate a few labelled target rows on every stored pair: choose the verification rule of
+    `recommend --target-labels` (leave-one-base-out), and write label_value.json (the expected
+    regret at 0, 10, 20, 50 labelled rows that every answer quotes) and the page section."""
+    import json
+    import os
+
+    from transferability.meta.build._recipes import default_recipe
+    from transferability.meta.evaluation._labels import label_study, labels_section, write_section
+    from transferability.meta.learners._modelfiles import load_models
+    from transferability.meta.learners._table import records_hash
+    from transferability.meta.learners._verify import LABEL_VALUE_FILE
+    from transferability.utils.io import atomic_write_text
+    from transferability.utils.parallel import check_n_jobs
+    from transferability.utils.validation import InputError
+
+    check_n_jobs(n_jobs)
+    if not os.path.isdir(data_dir):
+        raise InputError(f"--data-dir: not a directory: {data_dir}")
+    models = load_models(models_dir)
+    records = _records(store_path, without_default)
+    if records_hash(records) != models.manifest["store_hash"]:
+        raise InputError(f"the models in {models_dir} were trained on another store ({models.manifest['store_hash']}) "
+                         f"than these records ({records_hash(records)}); pass the --store they were trained on")
+    if cache_dir is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        cache_dir = os.path.join(base, "transferability", "predictions")
+    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
+    from transferability.meta.build._recipes import real_recipe
+
+    specs = {s["name"]: s for s in default_recipe()}
+    res = label_study(records, cache_dir, specs=specs, models=models, data_dir=data_dir, draws=draws,
+                      n_jobs=n_jobs, progress=progress, real_names={s["name"] for s in real_recipe()})
+    path = os.path.join(models_dir, LABEL_VALUE_FILE)
+    atomic_write_text(path, json.dumps(res["doc"], sort_keys=True, allow_nan=False))
+    written = [path]
+    if page != "-":
+        write_section(page, labels_section(res["doc"]))
+        written.append(page)
+    if as_json:
+        echo_json({"written": written, "evaluation": res["doc"]["evaluation"], "cache": res["cache"],
+                   "seconds": res["seconds"]})
+        return
+    click.echo(f"wrote {', '.join(written)} ({res['seconds']:.0f} s; predictions: {res['cache']['computed']} "
+               f"computed, {res['cache']['cached']} cached in {cache_dir})")
 
 
 @meta_group.command("migrate")

@@ -172,6 +172,22 @@ def _posthoc_section(table, raw, cand, data_dir, progress):
     return L
 
 
+def _labels_part(models_dir) -> str:
+    """The labelled-rows section from the models' ``label_value.json`` (``meta labels`` writes
+    both), or a line saying how to produce it."""
+    from transferability.meta.learners._modelfiles import load_models
+    from transferability.meta.learners._verify import load_label_rules
+
+    from ._labels import SECTION_END, SECTION_START, labels_section
+
+    doc = load_label_rules(load_models(models_dir))
+    if doc is None or not doc.get("evaluation"):
+        return "\n".join([SECTION_START, "## A few labelled target rows: verified picks", "",
+                          "Not in these models (`transferability meta labels --models DIR --data-dir DIR` simulates "
+                          "it and writes this section).", SECTION_END])
+    return labels_section(doc)
+
+
 def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, progress=None,
                      curve_repeats=5, posthoc_data_dir=None, include_easytrans=True, n_jobs=1, include_sanity=True,
                      sanity_models=None) -> list:
@@ -374,6 +390,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
         L += ["Not run this time (`transferability meta evaluate --posthoc-data DIR` runs it; it takes minutes).", ""]
     else:
         L += _posthoc_section(tables[ph_be], raws[ph_be]["base"], chosen[ph_be][0], posthoc_data_dir, progress)
+    L += [_labels_part(sanity_models), ""]
     if not have_mpl:
         L += ["(matplotlib is not installed: the figures were not drawn.)", ""]
     atomic_write_text(output, "\n".join(L))
