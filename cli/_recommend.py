@@ -188,6 +188,9 @@ def render_verified(v) -> str:
                      f"{m['correct']:>4}/{v['n_labelled']:<3} {m['runtime_s']:>9.2f}")
     for m in v["not_run"]:
         lines.append(f"  {m['method']:<10} not run: {m['reason']}")
+    if v.get("complete") is False and v["worth_transferring"] is None:
+        lines.append(f"nothing verified: {v['why']}.")
+        return "\n".join(lines)
     change = (f"changed from {v['zero_label_pick']}" if v["changed"] else "the zero-label pick, kept")
     lines.append(f"verified pick: {v['pick']} ({change}). Why: {v['why']}.")
     k = v["kshot"]

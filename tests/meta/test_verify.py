@@ -274,3 +274,66 @@ def test_models_fitted_in_memory_have_no_label_value():
 
     assert load_label_rules(InMemory()) is None
     assert isinstance(TargetLabels(np.array([1]), np.array([0])).n, int)
+
+
+def _slow_or_fast(Xs, ys, Xt, method, base_estimator, random_state):
+    import time
+
+    if method == "slow":
+        time.sleep(30)
+    return {"predictions": None, "runtime_s": 0.0, "error": None, "method": method}
+
+
+def test_the_bounded_runner_stops_a_method_at_the_end_of_its_time():
+    import time
+
+    from transferability.meta.learners._verify import _BoundedRunner
+
+    r = _BoundedRunner(np.zeros((2, 1)), np.array([0, 1]), np.zeros((2, 1)), "1nn", 0, func=_slow_or_fast)
+    try:
+        assert r.run("fast", 60.0)["method"] == "fast"  # the worker is up: the next call measures the stop
+        t0 = time.perf_counter()
+        assert r.run("slow", 0.5) is None
+        assert time.perf_counter() - t0 < 10  # stopped, not waited for (30 s)
+        assert r.run("fast", 60.0)["method"] == "fast"  # a fresh worker takes the next method
+        assert r.run("fast", 0.0) is None
+    finally:
+        r.close()
+
+
+def test_a_budget_that_ends_before_any_method_leaves_the_zero_label_pick_unverified(pair, monkeypatch):
+    import transferability.meta.learners._verify as verify_mod
+
+    src, tgt = pair
+    monkeypatch.setattr(verify_mod._BoundedRunner, "run", lambda self, m, s: None)
+    rows = np.arange(0, 120, 5)
+    rec = recommend(src.X, src.y, tgt.X, target_labels=(rows, tgt.y[rows]), budget=60)
+    v = rec.verified
+    assert v["methods"] == [] and v["complete"] is False and v["pick"] == v["zero_label_pick"] == rec.best
+    assert len(v["not_run"]) == 12 and v["worth_transferring"] is None
+    from transferability.cli._recommend import render_verified
+
+    assert "nothing verified" in render_verified(v)
+
+
+def test_a_start_stopped_by_the_budget_is_not_replaced_by_what_did_finish(pair, monkeypatch):
+    import transferability.meta.learners._verify as verify_mod
+
+    src, tgt = pair
+    plain = recommend(src.X, src.y, tgt.X)
+
+    def run(self, m, seconds):
+        if m == self_start[0]:
+            return None
+        return verify_mod._predict_one(*self.args, m, self.base_estimator, self.random_state)
+
+    self_start = [None]
+    monkeypatch.setattr(verify_mod._BoundedRunner, "run", run)
+    rows = np.arange(0, 120, 5)
+    first = recommend(src.X, src.y, tgt.X, target_labels=(rows, tgt.y[rows]))
+    self_start[0] = first.verified["rule"]["start_method"]
+    rec = recommend(src.X, src.y, tgt.X, target_labels=(rows, tgt.y[rows]), budget=600)
+    v = rec.verified
+    assert v["complete"] is False and v["pick"] == plain.best and not v["changed"]
+    assert [m["method"] for m in v["not_run"]] == [self_start[0]]
+    assert len(v["methods"]) == 11 and "could be compared" in v["why"]

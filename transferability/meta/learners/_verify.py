@@ -241,6 +241,68 @@ def kshot_on_labels(X, y, base_estimator, random_state=0) -> np.ndarray:
 
 
 # -- verification --------------------------------------------------------------------------------
+def _kshot_protocol(n, base_estimator) -> str:
+    return (("leave-one-out" if n <= 100 else "10-fold") + f" on the {n} labelled rows, "
+            f"base estimator {base_estimator} alone (no source)")
+
+
+def _methods_out(results, n) -> list:
+    out = []
+    for e in results:
+        row = {"method": e["method"], "runtime_s": e["runtime_s"], "error": e["error"]}
+        if "_correct" in e:
+            k = int(e["_correct"].sum())
+            row.update(correct=k, accuracy=k / n, interval=list(wilson_interval(k, n)))
+        else:
+            row.update(correct=None, accuracy=None, interval=None)
+        out.append(row)
+    return out
+
+
+def _predict_one(X_source, y_source, X_target, method, base_estimator, random_state):
+    from transferability.methods import predict_methods
+
+    return predict_methods(X_source, y_source, X_target, methods=[method], base_estimator=base_estimator,
+                           random_state=random_state)[method]
+
+
+class _BoundedRunner:
+    """Runs one method at a time in a worker process (loky: a fresh interpreter, no fork of this
+    one's thread pools) and stops it when the time it was given runs out, so ``--budget`` bounds
+    the wall time whatever the runtime model predicted. The worker starts at once, so its start-up
+    overlaps nothing but is paid once."""
+
+    def __init__(self, X_source, y_source, X_target, base_estimator, random_state, func=None):
+        self.args = (X_source, y_source, X_target)
+        self.base_estimator, self.random_state = base_estimator, random_state
+        self.func = func or _predict_one
+        self.executor = None
+
+    def _executor(self):
+        if self.executor is None:
+            from joblib.externals.loky import get_reusable_executor
+
+            self.executor = get_reusable_executor(max_workers=1, reuse=False)
+        return self.executor
+
+    def run(self, method, seconds):
+        """The method's result dict, or None when it did not finish within ``seconds``."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        if seconds <= 0:
+            return None
+        fut = self._executor().submit(self.func, *self.args, method, self.base_estimator, self.random_state)
+        try:
+            return fut.result(timeout=seconds)
+        except FutureTimeout:
+            self.executor.shutdown(wait=False, kill_workers=True)
+            self.executor = None
+            return None
+
+    def close(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
 def _pts(x):
     return 100.0 * float(x)
 
@@ -275,6 +337,7 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cands), desc="verify", unit="method", leave=False, disable=None)
+    runner = None if budget is None else _BoundedRunner(X_source, y_source, X_target, base_estimator, random_state)
     try:
         for m in cands:
             if budget is not None:
@@ -288,8 +351,21 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
                     continue
             if bar is not None:
                 bar.set_postfix_str(m)
-            res = predict_methods(X_source, y_source, X_target, methods=[m], base_estimator=base_estimator,
-                                  random_state=random_state)[m]
+            if budget is None:
+                res = predict_methods(X_source, y_source, X_target, methods=[m], base_estimator=base_estimator,
+                                      random_state=random_state)[m]
+            else:  # in a worker process stopped at the end of the budget
+                left = budget - (time.perf_counter() - started)
+                res = runner.run(m, left)
+                if res is None:
+                    not_run.append({"method": m, "reason": f"stopped at the end of the budget ({left:.2f} s left "
+                                                          "when it started)"})
+                    predicted = runtimes.get(m, math.nan)
+                    if predicted > 0 and math.isfinite(predicted):
+                        factor = max(factor, left / predicted)
+                    if bar is not None:
+                        bar.update(1)
+                    continue
             entry = {"method": m, "runtime_s": res["runtime_s"], "error": res["error"]}
             predicted = runtimes.get(m, math.nan)
             if predicted > 0 and math.isfinite(predicted):
@@ -303,28 +379,39 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     finally:
         if bar is not None:
             bar.close()
+        if runner is not None:
+            runner.close()
     ran = [e for e in results if "_correct" in e]
-    if not ran:
-        raise InputError("no candidate method could run on this pair within the budget"
-                         if budget is not None else "no candidate method ran on this pair")
+    if not ran and budget is None:
+        raise InputError("no candidate method ran on this pair")
     names = [e["method"] for e in ran]
     C = np.array([e["_correct"] for e in ran])
+    n = labels.n
+    stopped = {e["method"] for e in not_run}
+    if not ran or start in stopped:
+        # the budget ended before the start could be scored: nothing to compare it with, so the
+        # zero-label answer stands, unverified (the methods that did run are still shown)
+        why = ("no method finished within the budget" if not ran else
+               f"{start} did not finish within the budget, so no method could be compared with it")
+        k_pred = kshot_on_labels(np.asarray(X_target)[rows], labels.labels, base_estimator, random_state=random_state)
+        kk = int((k_pred.astype(object) == lab).sum())
+        return {"n_labelled": n, "labels": labels.origin, "complete": False,
+                "rule": {"start": start_rule, "start_method": start, "c": float(c), "chosen_by": rule_origin},
+                "methods": _methods_out(results, n), "not_run": not_run, "pick": zero_label_pick or start,
+                "zero_label_pick": zero_label_pick or start, "changed": False,
+                "why": f"{why}: the zero-label pick stands, unverified",
+                "lead": 0.0, "lead_se": 0.0,
+                "kshot": {"accuracy": kk / n, "correct": kk, "interval": list(wilson_interval(kk, n)),
+                          "protocol": _kshot_protocol(n, base_estimator)},
+                "worth_transferring": None, "worth_lead": None, "worth_lead_se": None, "worth_settled": False,
+                "elapsed_s": time.perf_counter() - started}
     if start in names:
         j0 = names.index(start)
         pick, lead, se = guarded_choice(C, j0, c)
-    else:  # the start could not run: the best-scoring method that did
+    else:  # the start failed (an error, not the budget): the best-scoring method that did run
         j0, lead, se = None, 0.0, 0.0
         pick = argmax_choice(C)
-    n = labels.n
-    methods_out = []
-    for e in results:
-        row = {"method": e["method"], "runtime_s": e["runtime_s"], "error": e["error"]}
-        if "_correct" in e:
-            k = int(e["_correct"].sum())
-            row.update(correct=k, accuracy=k / n, interval=list(wilson_interval(k, n)))
-        else:
-            row.update(correct=None, accuracy=None, interval=None)
-        methods_out.append(row)
+    methods_out = _methods_out(results, n)
     chosen = names[pick]
     changed = chosen != start
     if j0 is None:
@@ -332,11 +419,11 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
               f"{chosen} scored best on the labelled rows"
     elif changed:
         why = (f"{chosen} leads {start} by {_pts(lead):.1f} points on the {n} labelled rows, "
-               f"{lead / se if se > 0 else math.inf:.1f} paired standard errors (more than the margin {c:g})")
+               f"{lead / se if se > 0 else math.inf:.2f} paired standard errors (more than the margin {c:g})")
     elif lead > 0:
         challenger = names[argmax_choice(C, np.arange(len(names)) != j0)]
         why = (f"kept: the best other method, {challenger}, leads it by {_pts(lead):.1f} points, "
-               f"{lead / se if se > 0 else math.inf:.1f} paired standard errors, not more than the margin {c:g}")
+               f"{lead / se if se > 0 else math.inf:.2f} paired standard errors, not more than the margin {c:g}")
     else:
         why = "kept: no other method scores higher on the labelled rows"
     # the k-shot baseline on the same rows, and the empirical verdict
@@ -349,12 +436,11 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
         "n_labelled": n, "labels": labels.origin,
         "rule": {"start": start_rule, "start_method": start, "c": float(c), "chosen_by": rule_origin},
         "methods": methods_out, "not_run": not_run,
-        "pick": chosen, "zero_label_pick": zero_label_pick or start, "changed": chosen != (zero_label_pick or start),
+        "complete": not not_run, "pick": chosen, "zero_label_pick": zero_label_pick or start, "changed": chosen != (zero_label_pick or start),
         "why": why,
         "lead": float(lead), "lead_se": float(se),
         "kshot": {"accuracy": kk / n, "correct": kk, "interval": list(wilson_interval(kk, n)),
-                  "protocol": ("leave-one-out" if n <= 100 else "10-fold") + f" on the {n} labelled rows, "
-                              f"base estimator {base_estimator} alone (no source)"},
+                  "protocol": _kshot_protocol(n, base_estimator)},
         "worth_transferring": bool(wl > 0), "worth_lead": float(wl), "worth_lead_se": float(wse),
         "worth_settled": bool(abs(wl) > 2 * wse) if wse > 0 else bool(wl != 0),
         "elapsed_s": time.perf_counter() - started,
