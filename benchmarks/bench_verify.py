@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+LOAD = float("nan")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 DATA = Path(os.environ.get("TRANSFERABILITY_DATA", ROOT.parent / "shared" / "data"))
@@ -46,6 +47,8 @@ def _timed(f):
 
 
 def run(budgets):
+    global LOAD
+    LOAD = os.getloadavg()[0]
     from transferability.datasets import load_pair, preprocess_pair
     from transferability.meta.learners._recommend import recommend
     from transferability.methods import predict_methods
@@ -77,8 +80,10 @@ def render(rows, budgets) -> str:
     from _docs import machine_line
 
     L = ["## `recommend --target-labels` (20 labelled target rows)", "",
-         f"Run with `OMP_NUM_THREADS=1 python benchmarks/bench_verify.py --write` on {machine_line()}. "
-         "Wall-clock seconds of one call each, in one process, side by side; the pair is loaded before.", "",
+         f"Run with `OMP_NUM_THREADS=1 python benchmarks/bench_verify.py --write` on {machine_line()} "
+         f"(load average {LOAD:.1f} at the start). Wall-clock seconds of one call each, in one process, side by "
+         "side; the pair is loaded before. With a budget, each method runs in a worker process stopped at the end "
+         "of the budget (the worker's start-up is inside the figures).", "",
          "| pair | size | zero-label recommend | with 20 labels | every method (fit + predict) | "
          "zero-label pick → verified pick |", "|---|---|---|---|---|---|"]
     for r in rows:
