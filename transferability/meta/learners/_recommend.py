@@ -40,7 +40,31 @@ class MethodPrediction:
 
 @dataclass
 class Recommendation:
-    """What ``recommend`` answers; :meth:`to_dict` is the JSON contract."""
+    """What ``recommend`` answers; :meth:`to_dict` is the JSON contract (``docs/cli.md``).
+
+    Attributes
+    ----------
+    ranking : list of MethodPrediction
+        The recommended method first, then the others by predicted effect.
+    best : str or None
+        The recommended method (the verified pick with ``target_labels``); None when no method
+        fits the budget.
+    fallback : bool
+        The fixed default was kept (no predicted gain cleared the margin), or a rule decided.
+    in_distribution : bool
+        The pair's nearest training pair is within the 99th-percentile distance.
+    transferability : dict or None
+        The ``score`` object (EasyTransferability) for the recommended zero-label method.
+    abstained, rule, reason, notes
+        The rules that hold by construction (a target too small to judge, source labels
+        without signal) and what they said.
+    label_value : dict or None
+        Expected regret at 0, 10, 20, 50 labelled target rows for pairs like this one (from
+        the model directory's ``label_value.json``), with a sentence in ``text``.
+    verified : dict or None
+        With ``target_labels``: every candidate's accuracy on the labelled rows, the verified
+        pick and why, the k-shot verdict (see ``recommend --target-labels`` in ``docs/cli.md``).
+    """
 
     ranking: list
     best: str | None
