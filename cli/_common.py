@@ -16,6 +16,8 @@ import sys
 
 import click
 
+from transferability._vocabulary import KSHOT_LADDER
+
 LABEL_COLUMN_HELP = "Label column of .csv/.parquet inputs (default: 'label'; unlabelled if absent)."
 # the names of transferability.datasets.PREPROCESSING (kept literal so that --help imports nothing
 # heavy; tests/cli/test_cli_common.py checks that the two agree)
@@ -199,6 +201,8 @@ SEED = click.IntRange(0, SEED_MAX)
 
 KSHOT = CommaList(click.IntRange(min=1), allow_empty=True, what="integers >= 1")
 """``--kshot 1,3,5``: positive integers; ``''`` for none."""
+#: the default --kshot, from the one k-shot ladder (transferability._vocabulary imports nothing)
+KSHOT_DEFAULT = ",".join(map(str, KSHOT_LADDER))
 
 
 # -- shared options ------------------------------------------------------------------------------
@@ -233,7 +237,7 @@ def quiet_option():
 
 
 def kshot_option():
-    return click.option("--kshot", type=KSHOT, default="1,3,5,10,20,50", show_default=True,
+    return click.option("--kshot", type=KSHOT, default=KSHOT_DEFAULT, show_default=True,
                         help="k values of the k-shot baselines ('' for none); a k the target cannot "
                              "support (a class with <= k samples) is reported as null.")
 

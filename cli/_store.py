@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import (
-    KSHOT, CommaList, OneLineGroup, echo_json, handle_errors, json_option, progress_wanted, quiet_option,
+    KSHOT, KSHOT_DEFAULT, CommaList, OneLineGroup, echo_json, handle_errors, json_option, progress_wanted, quiet_option,
     seed_option,
 )
 
@@ -79,7 +79,7 @@ def stats_cmd(store_path, as_json):
 @click.option("--base-estimators", type=CommaList(what="base estimator names"), default="1nn,logreg",
               show_default=True)
 @click.option("--kshot", type=KSHOT, default=None,
-              help="Comma-separated k values of the k-shot baselines ('' for none; default: 1,3,5,10,20,50).")
+              help=f"Comma-separated k values of the k-shot baselines ('' for none; default: {KSHOT_DEFAULT}).")
 @seed_option()
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Local worker processes (-1: all cores); they exit when the build does.")

@@ -166,3 +166,23 @@ def test_constant_column_with_rounding_std_is_treated_as_constant():
     assert np.abs(Zs[:, 1]).max() < 1e-12  # centred, scale 1 (not 1 / 1e-16)
     assert_allclose(Zt[:, 1], Xt[:, 1] - 0.422915, atol=1e-12)
     assert np.abs(preprocess(Xs, "zscore")[:, 1]).max() < 1e-12
+
+
+def test_shift_bases_and_pools_are_the_one_zscore(monkeypatch):
+    """The shift generators' bases and real pools are standardised by the preprocessing's
+    ``zscore``, so a column constant up to rounding is centred there too (the shift module's own
+    copy divided it by its ~1e-16 std, which made every value +-1)."""
+    from types import SimpleNamespace
+
+    from sklearn import datasets
+
+    from transferability.datasets import _real
+    from transferability.datasets._shifts import load_base_dataset, load_real_pool
+
+    assert_array_equal(load_base_dataset("wine")[0], preprocess(datasets.load_wine(return_X_y=True)[0], "zscore"))
+    X = np.column_stack([np.arange(100.0), np.full(100, 0.422915)])
+    y = np.repeat([0, 1], 50)
+    monkeypatch.setattr(_real, "load_real_domain", lambda *a, **k: SimpleNamespace(X=X, y=y))
+    Z, _ = load_real_pool("any", "domain")
+    assert_array_equal(Z, preprocess(X, "zscore"))
+    assert np.abs(Z[:, 1]).max() < 1e-12

@@ -33,6 +33,7 @@ import scipy.linalg
 from sklearn.utils import check_random_state
 
 from ..utils.validation import InputError
+from ._preprocess import _zscore  # the one z-score (population std; a constant column gets scale 1)
 
 __all__ = ["BASE_DATASETS", "SHIFT_GENERATORS", "load_base_dataset", "load_real_pool", "make_shift_pair"]
 
@@ -56,17 +57,7 @@ def load_base_dataset(name: str):
                                             n_classes=4, n_clusters_per_class=2, class_sep=1.5, random_state=7)
     else:
         raise InputError(f"unknown base dataset '{name}'; choose one of {', '.join(BASE_DATASETS)}")
-    X = np.asarray(X, dtype=np.float64)
-    sd = X.std(axis=0)
-    sd[sd == 0] = 1.0
-    return (X - X.mean(axis=0)) / sd, np.asarray(y)
-
-
-def _standardise(X):
-    X = np.asarray(X, dtype=np.float64)
-    sd = X.std(axis=0)
-    sd[sd == 0] = 1.0
-    return (X - X.mean(axis=0)) / sd
+    return _zscore(np.asarray(X, dtype=np.float64)), np.asarray(y)
 
 
 def load_real_pool(dataset: str, domain: str, *, data_dir=None, max_rows=None, seed=0):
@@ -86,7 +77,7 @@ def load_real_pool(dataset: str, domain: str, *, data_dir=None, max_rows=None, s
         X, y = X[idx], y[idx]
     if hasattr(X, "toarray"):
         X = X.toarray()
-    return _standardise(X), y
+    return _zscore(np.asarray(X, dtype=np.float64)), y
 
 
 def _per_class(y, n, rng):

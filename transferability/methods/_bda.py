@@ -9,8 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAdapter
 from ._registry import register
-from ..utils.numerics import row_normalize
-from ._subspace_utils import MMDAdapterMixin, kernel_matrix, mmd_embedding, mmd_factor, prepare_input
+from ._subspace_utils import MMDAdapterMixin
 
 
 @register("bda")
@@ -123,41 +122,28 @@ class BDA(MMDAdapterMixin, BaseAdapter):
 
     def _fit(self, Xs, ys, Xt, random_state):
         if isinstance(self.mu, str):
-            return self._fit_auto_mu(Xs, ys, Xt, random_state)
-        self._fit_mmd(Xs, ys, Xt, n_iter=int(self.n_iter), conditional=True, mu=float(self.mu),
+            mu = self._auto_mu(ys, Xs.shape[0], random_state)
+        else:
+            mu = float(self.mu)
+        self._fit_mmd(Xs, ys, Xt, n_iter=int(self.n_iter), conditional=True, mu=mu,
                       weighted=bool(self.weighted))
-        self.mu_history_ = [float(self.mu)] * len(self.pseudo_labels_)
+        self.mu_history_ = list(mu.history) if callable(mu) else [mu] * len(self.pseudo_labels_)
         return self
 
-    def _fit_auto_mu(self, Xs, ys, Xt, random_state):
-        """The BDA loop of :func:`~transferability.methods._subspace_utils.fit_mmd_adapter`
-        with ``mu`` re-estimated before each iteration that has pseudo-labels."""
+    def _auto_mu(self, ys, ns, random_state):
+        """``mu="auto"``: a callable for :func:`~._subspace_utils.fit_mmd_adapter` that gives 0
+        before the first iteration (no pseudo-labels yet) and then the A-distance estimate on the
+        previous iteration's embedded rows and pseudo-labels; it keeps the values in ``history``."""
         from ._meda import meda_adaptive_factor
 
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        ns, nt = Xs.shape[0], Xt.shape[0]
         n_classes = len(self.classes_)
-        X = prepare_input(np.vstack([Xs, Xt]), self.normalize_input)
-        K = None if self.kernel == "primal" else kernel_matrix(X, kernel=self.kernel,
-                                                                gamma=self.gamma)
-        yt_pseudo = Z = None
-        self.pseudo_labels_, self.mu_history_ = [], []
-        for _ in range(int(self.n_iter)):
-            mu = 0.0 if yt_pseudo is None else meda_adaptive_factor(
+
+        def mu(Z, yt_pseudo):
+            value = 0.0 if yt_pseudo is None else meda_adaptive_factor(
                 Z[:ns], ys, Z[ns:], yt_pseudo, n_classes, random_state=seed)
-            E, w = mmd_factor(ns, nt, ys, yt_pseudo, n_classes, mu=mu,
-                              weighted=bool(self.weighted))
-            emb = mmd_embedding(X, E, w, n_components=int(self.n_components),
-                                lam=float(self.lam), kernel=self.kernel, gamma=self.gamma, K=K)
-            Z = (X @ emb.components) if self.kernel == "primal" else K @ emb.components
-            if self.normalize_embedding:
-                Z = row_normalize(Z)
-            est = self._make_base().fit(Z[:ns], ys)
-            yt_pseudo = np.asarray(est.predict(Z[ns:]), dtype=int)
-            self.pseudo_labels_.append(yt_pseudo)
-            self.mu_history_.append(float(mu))
-        self.embedding_ = emb
-        self.components_ = emb.components
-        self.eigenvalues_ = emb.eigenvalues
-        self.estimator_ = est
-        return self
+            mu.history.append(float(value))
+            return value
+
+        mu.history = []
+        return mu

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._vocabulary import KSHOT_LADDER
 from ..utils.io import json_safe, one_line
 from ..utils.validation import InputError, check_domain, check_labels, check_pair
 from ._base import check_method_magnitude, label_repr, make_base_estimator
@@ -56,7 +57,7 @@ __all__ = ["MethodResult", "EvaluationReport", "evaluate_methods", "predict_meth
            "target_ceiling",
            "resolve_n_threads", "DEFAULT_N_THREADS", "N_THREADS_ENV"]
 
-DEFAULT_KSHOT = (1, 3, 5, 10, 20, 50)
+DEFAULT_KSHOT = KSHOT_LADDER  # transferability._vocabulary: the one k-shot ladder
 
 #: BLAS threads of an evaluation unless told otherwise (chosen by measurement, see
 #: ``docs/benchmarks.md``, "BLAS threads").

@@ -307,6 +307,11 @@ def fit_mmd_adapter(Xs, ys, Xt, *, make_base, n_components, lam, kernel, gamma, 
     Algorithm 1; BDA, Wang et al. 2017, Algorithm 1). ``M`` is rebuilt from scratch at every
     iteration.
 
+    ``mu`` is None (JDA's weights), a number (BDA's balance factor, fixed) or a callable
+    ``mu(Z, yt_pseudo) -> float`` called before every iteration with the embedded rows and the
+    target pseudo-labels of the previous one (both None before the first): BDA's ``mu="auto"``,
+    re-estimated at every iteration.
+
     Returns
     -------
     embedding : MMDEmbedding
@@ -320,12 +325,12 @@ def fit_mmd_adapter(Xs, ys, Xt, *, make_base, n_components, lam, kernel, gamma, 
     X = prepare_input(np.vstack([Xs, Xt]), normalize_input)
     K = None if kernel == "primal" else kernel_matrix(X, kernel=kernel, gamma=gamma)
     n_classes = int(ys.max()) + 1
-    yt_pseudo = None
+    yt_pseudo = Z = None
     history = []
     emb = est = None
     for _ in range(n_iter):
         E, w = mmd_factor(ns, nt, ys, yt_pseudo if conditional else None, n_classes,
-                          mu=mu, weighted=weighted)
+                          mu=mu(Z, yt_pseudo) if callable(mu) else mu, weighted=weighted)
         emb = mmd_embedding(X, E, w, n_components=n_components, lam=lam, kernel=kernel,
                             gamma=gamma, K=K)
         Z = (X @ emb.components) if kernel == "primal" else K @ emb.components

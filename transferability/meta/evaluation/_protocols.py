@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from transferability.meta.learners._metatrans import (
-    FixedDefault, KNNEffect, LGBMEffect, LGBMRank, group_macro_mean, guarded_pick, inner_calibration,
+    FixedDefault, KNNEffect, LGBMEffect, LGBMRank, guarded_pick, inner_calibration,
 )
 from transferability.meta.learners._table import TrainingTable
 
@@ -312,12 +312,3 @@ def learning_curve(table: TrainingTable, *, family_min_tasks=12, add_back=(0, 2,
     res = map_ordered(_curve_family, work, n_jobs=n_jobs, progress=progress,
                       describe=lambda a: f"{table.base_estimator}: learning curve {a[1]} done")
     return {a[1]: r for a, r in zip(work, res)}
-
-
-def candidate_table(summaries, name="overall"):
-    """Rows (candidate, metrics) of one summary level, candidates then baselines."""
-    return {c: s[name] for c, s in summaries.items()}
-
-
-def group_macro(values, groups):
-    return float(group_macro_mean(values, groups))

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from transferability._vocabulary import KSHOT_LADDER  # the one k-shot ladder (also evaluate's default)
 from transferability.utils.numerics import nearest_other_distances, sq_distances
 from transferability.utils.validation import InputError
 from ._features import LABEL_FEATURES, LABEL_FREE_FEATURES  # the models' two feature sets
@@ -65,7 +66,6 @@ __all__ = [
     "beats_chance", "chance_margin", "fixed_default_picks",
 ]
 
-KSHOT_LADDER = (1, 3, 5, 10, 20, 50)
 MANIFEST = "easytrans.json"
 FORMAT = "transferability-easytrans"
 FORMAT_VERSION = 2  # the model format of both manifests, _files.FORMAT_VERSION (a test keeps them equal)

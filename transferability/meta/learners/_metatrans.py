@@ -90,16 +90,8 @@ class KNNEffect:
         self.n_neighbors = n_neighbors
 
     @property
-    def scaler_(self):
-        return self.distance_.scaler
-
-    @property
     def mean_(self):
         return self.distance_.scaler.mean
-
-    @property
-    def scale_(self):
-        return self.distance_.scaler.scale
 
     @property
     def reference_(self):
@@ -165,6 +157,17 @@ class LGBMEffect:
         self.n_methods_ = m
         self.feature_names_ = list(table.feature_names)
         self.no_adapt_ = list(table.methods).index("no_adapt")
+        return self
+
+    @classmethod
+    def from_booster(cls, booster, methods, feature_names):
+        """The fitted learner around a loaded ``booster`` (a model file's text), so that a loaded
+        model predicts through the same code as the one that was fitted and evaluated."""
+        self = cls()
+        self.booster_ = booster
+        self.n_methods_ = len(methods)
+        self.feature_names_ = list(feature_names)
+        self.no_adapt_ = list(methods).index("no_adapt")
         return self
 
     def predict(self, X):

@@ -173,7 +173,7 @@ class MetaTransModel:
         self.knn.log_effect_ = np.asarray(k["log_effect"], dtype=np.float64)
         self.knn.names_ = list(k["names"])
         self.ood_threshold = self.knn.distance_.threshold
-        self.booster = None
+        self.booster = self.lgbm = None
         if entry["effect_learner"] == "lgbm":
             import lightgbm as lgb
 
@@ -187,6 +187,7 @@ class MetaTransModel:
             if self.booster.num_feature() != len(self.feature_names) + 1:
                 raise InputError(f"LightGBM model {entry.get('lgbm_file')} has {self.booster.num_feature()} features, "
                                  f"the manifest names {len(self.feature_names) + 1}")
+            self.lgbm = LGBMEffect.from_booster(self.booster, self.methods, self.feature_names)
         self.runtime = RuntimeModel.from_dict(entry["runtime"])
         self.default = self.methods.index(entry["default"])
         self.margin = math.inf if entry["margin"] is None else float(entry["margin"])
@@ -200,13 +201,9 @@ class MetaTransModel:
             raise InputError(f"meta-features lack {', '.join(missing[:3])}")
         x = np.array([[float(features[f]) for f in self.feature_names]])
         idx, dist = self.knn.neighbors(x)
-        if self.booster is not None:
-            from ._metatrans import _long
-
-            Z = _long(x, len(self.methods))
-            eff = self.booster.predict(Z, num_threads=1).reshape(1, -1)
-            eff[:, self.methods.index("no_adapt")] = 0.0  # as LGBMEffect.predict: no_adapt's effect is 1
-            contrib = self.booster.predict(Z, pred_contrib=True, num_threads=1)[:, :len(self.feature_names)]
+        if self.lgbm is not None:
+            eff = self.lgbm.predict(x)
+            contrib = self.lgbm.contributions(x)[0]
             reasons = []
             for j in range(len(self.methods)):
                 order = np.argsort(-np.abs(contrib[j]), kind="stable")[:n_reasons]
