@@ -43,7 +43,6 @@ out-of-distribution reference, group-held-out metrics, all as numbers) and
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,7 +51,6 @@ from pathlib import Path
 import numpy as np
 
 from transferability._vocabulary import KSHOT_LADDER  # the one k-shot ladder (also evaluate's default)
-from transferability.utils.numerics import nearest_other_distances, sq_distances
 from transferability.utils.validation import InputError
 from ._features import LABEL_FEATURES, LABEL_FREE_FEATURES  # the models' two feature sets
 from ._table import GroupedRows, SignedLogScaler, base_of, records_hash, task_of
@@ -619,6 +617,11 @@ class CumulativeModel:
 
     @classmethod
     def from_entry(cls, entry, texts: dict):
+        """The model of one manifest entry (:meth:`to_entry`) and its LightGBM texts. The entry's
+        types, shapes and ranges were checked once, when the manifest was read
+        (:func:`~._files.read_manifest` against :func:`~._files.easytrans_schema`: constants in
+        [0, 1], one coefficient, mean and scale per feature); what only a parsed LightGBM text
+        can tell (its feature count) is checked here."""
         import lightgbm as lgb
 
         m = cls(entry["features"], entry["thresholds"], calibration=entry["calibration"],
@@ -629,18 +632,12 @@ class CumulativeModel:
             m.n_positive_.append(int(e["n_positive"]))
             m.oof_brier_.append(dict(e.get("oof_brier") or {}))
             if e.get("learner") is None:
-                c = float(e["constant"])
-                if not 0.0 <= c <= 1.0:
-                    raise InputError(f"malformed EasyTransferability level k={e.get('k')}: constant {c} not in [0, 1]")
-                m.levels_.append(_Level(constant=c))
+                m.levels_.append(_Level(constant=float(e["constant"])))
                 continue
             cmap = _map_from_dict(e["calibration"])
             if e["learner"] == "logistic":
                 lin = e["linear"]
                 scorer = _LinearScorer(lin["mean"], lin["scale"], lin["coef"], lin["intercept"])
-                if not len(scorer.coef) == len(scorer.scaler.mean) == len(scorer.scaler.scale) == len(m.feature_names):
-                    raise InputError(f"malformed EasyTransferability level k={e.get('k')}: the linear model has "
-                                     f"{len(scorer.coef)} coefficients for {len(m.feature_names)} features")
                 m.levels_.append(_Level(scorer=scorer, cmap=cmap))
                 continue
             if e["learner"] != "lgbm":
