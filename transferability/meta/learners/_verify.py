@@ -300,8 +300,10 @@ class _BoundedRunner:
             return None
 
     def close(self):
+        """Stop the worker (at once: after the last method nothing runs there; on Ctrl-C the
+        running method is killed rather than waited for)."""
         if self.executor is not None:
-            self.executor.shutdown(wait=True)
+            self.executor.shutdown(wait=False, kill_workers=True)
             self.executor = None
 def _pts(x):
     return 100.0 * float(x)
