@@ -43,6 +43,8 @@ from transferability.meta.learners._table import SignedLogScaler
 __all__ = ["PROTOCOLS", "LEARNERS", "CHOICES", "choose_learners", "evaluate_table", "compact_summary", "threshold_metrics", "easytrans_section", "DIVERGENCES"]
 
 PROTOCOLS = {"family": "leave-one-family-out", "base": "leave-one-base-out"}
+#: who needs matplotlib, in the one-line error when it is missing (the page's figures and these)
+FIGURES_NEED = "`meta evaluate` (the evaluation page's figures)"
 DIVERGENCES = tuple(f for f in LABEL_FREE_FEATURES if f.startswith("div_"))
 LEARNERS = {"labelled_auto": ("labelled", "sigmoid", "auto"),
             "labelled_lgbm": ("labelled", "sigmoid", "lgbm"),
@@ -261,10 +263,9 @@ def _k_of(table):
 
 
 def _figure_reliability(results, table, path):
-    import matplotlib
+    from transferability.utils.extras import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(FIGURES_NEED)
 
     k = _k_of(table)
     fig, axes = plt.subplots(1, len(results["summary"]), figsize=(5 * len(results["summary"]), 4.4), squeeze=False)
@@ -352,6 +353,9 @@ def easytrans_section(records, figures_dir, *, progress=None, page_dir=None, lea
         MetaTrans candidate's held-out picks, as the page passes them); default: the best fixed
         method of the records.
     """
+    from transferability.utils.extras import require
+
+    require("matplotlib", extra="report", what=FIGURES_NEED)  # before the folds, not after
     figures_dir = os.fspath(figures_dir)
     os.makedirs(figures_dir, exist_ok=True)
     page_dir = os.path.dirname(os.path.abspath(figures_dir)) if page_dir is None else os.fspath(page_dir)

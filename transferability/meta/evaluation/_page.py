@@ -18,6 +18,8 @@ from transferability.meta.learners._modelfiles import COVERAGE
 from ._training import TOLERANCE_POINTS, choose_candidate
 from transferability.meta.learners._runtime import RuntimeModel
 from transferability.meta.learners._table import build_tables, records_hash
+from transferability.utils.extras import pyplot, require
+from ._easytrans_eval import FIGURES_NEED
 
 __all__ = ["write_evaluation"]
 
@@ -56,10 +58,7 @@ def _family_table(summary, metric="regret", pct=False):
 
 
 def _figure_regret(results, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(FIGURES_NEED)
 
     cands = ("fixed", "knn", "lgbm", "ranker", "guarded_knn", "guarded_lgbm")
     fig, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 3.8), sharey=True)
@@ -81,10 +80,7 @@ def _figure_regret(results, path):
 
 
 def _figure_curve(curves, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(FIGURES_NEED)
 
     fams = sorted({f for be in curves for f in curves[be]})
     if not fams:
@@ -110,10 +106,7 @@ def _figure_curve(curves, path):
 
 
 def _figure_coverage(results, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(FIGURES_NEED)
 
     cands = ("fixed", "knn", "lgbm")
     fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -191,8 +184,9 @@ def _labels_part(models_dir) -> str:
 def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, progress=None,
                      curve_repeats=5, posthoc_data_dir=None, include_easytrans=True, n_jobs=1, include_sanity=True,
                      sanity_models=None) -> list:
-    """Evaluate every candidate on ``records`` and write the page (and PNG figures when matplotlib
-    is installed); returns the paths written.
+    """Evaluate every candidate on ``records`` and write the page and its PNG figures; returns the
+    paths written. The figures need matplotlib (the ``report`` extra): without it,
+    :class:`~transferability.utils.validation.InputError` before anything is evaluated.
 
     With ``posthoc_data_dir`` (the benchmark data directory), also runs post-hoc selection on the
     real tasks of the built-in recipe found in the records (minutes: every method is run again).
@@ -206,6 +200,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
     from transferability.utils.parallel import check_n_jobs
 
     check_n_jobs(n_jobs)
+    require("matplotlib", extra="report", what=FIGURES_NEED)  # before minutes of evaluation, not after
     from transferability.utils.io import atomic_write_text
 
     records = list(records)
@@ -230,23 +225,17 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
         if progress:
             progress(f"{be}: learning curve")
         curves[be] = learning_curve(table, repeats=curve_repeats, n_jobs=n_jobs)
-    try:
-        import matplotlib  # noqa: F401
-        have_mpl = True
-    except ImportError:
-        have_mpl = False
     written = []
     figs = {}
-    if have_mpl:
-        os.makedirs(figures_dir, exist_ok=True)
-        figs["regret"] = os.path.join(figures_dir, "metatrans_regret.png")
-        _figure_regret(results, figs["regret"])
-        figs["coverage"] = os.path.join(figures_dir, "metatrans_coverage.png")
-        _figure_coverage(results, figs["coverage"])
-        figs["curve"] = os.path.join(figures_dir, "metatrans_learning_curve.png")
-        if not _figure_curve(curves, figs["curve"]):
-            figs.pop("curve")
-        written += list(figs.values())
+    os.makedirs(figures_dir, exist_ok=True)
+    figs["regret"] = os.path.join(figures_dir, "metatrans_regret.png")
+    _figure_regret(results, figs["regret"])
+    figs["coverage"] = os.path.join(figures_dir, "metatrans_coverage.png")
+    _figure_coverage(results, figs["coverage"])
+    figs["curve"] = os.path.join(figures_dir, "metatrans_learning_curve.png")
+    if not _figure_curve(curves, figs["curve"]):
+        figs.pop("curve")
+    written += list(figs.values())
 
     any_t = next(iter(tables.values()))
     fam_counts = Counter(any_t.families.tolist())
@@ -278,8 +267,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
           "the gap to the pair's best); and the **guarded** combinations, which keep the fixed default unless the "
           "learner's predicted gain (log effect) over it exceeds a margin chosen by inner group CV from "
           "{0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, ∞}.", ""]
-    if have_mpl:
-        L += [f"![regret per candidate]({rel_fig}/metatrans_regret.png)", ""]
+    L += [f"![regret per candidate]({rel_fig}/metatrans_regret.png)", ""]
     goals = []
     for be, per in results.items():
         cand, reason = chosen[be]
@@ -328,8 +316,7 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
           f"candidates that are never more than {TOLERANCE_POINTS} points worse than the fixed default and have no "
           "higher negative-transfer rate), so its own row is slightly optimistic: the choice among six candidates "
           "was made on these test groups, although nothing inside a candidate was.", ""]
-    if have_mpl:
-        L += [f"![interval coverage]({rel_fig}/metatrans_coverage.png)", ""]
+    L += [f"![interval coverage]({rel_fig}/metatrans_coverage.png)", ""]
     L += ["## Learning curve: do a user's own records help?", "",
           "Hold out a family; add back 0, 2, 5 and 10 of its *tasks* (all their variants) to the training pairs; "
           "measure mean regret on the family's other tasks (never a variant of an added task), averaged over "
@@ -391,8 +378,6 @@ def write_evaluation(records, output="docs/evaluation.md", *, figures_dir=None, 
     else:
         L += _posthoc_section(tables[ph_be], raws[ph_be]["base"], chosen[ph_be][0], posthoc_data_dir, progress)
     L += [_labels_part(sanity_models), ""]
-    if not have_mpl:
-        L += ["(matplotlib is not installed: the figures were not drawn.)", ""]
     atomic_write_text(output, "\n".join(L))
     written.insert(0, output)
     return written
