@@ -183,11 +183,12 @@ def test_missing_extras_name_the_install(monkeypatch, no_recommend):
 
 @pytest.mark.parametrize("args, match", [
     ([], "Missing option '-o' / '--output'"),
-    (["-o", "{d}/r.html", "--preprocess", "bogus"], "unknown --preprocess 'bogus'"),
+    (["-o", "{d}/r.html", "--preprocess", "bogus"], "'--preprocess': 'bogus' is not one of 'none', 'zscore'"),
     (["-o", "{d}/r.html", "--embedding", "umap"], "'umap' is not one of"),
     (["-o", "{d}/r.html", "--max-points", "1"], "1 is not in the range x>=2"),
     (["-o", "{d}/nowhere/r.html"], "does not exist"),
-    (["-o", "{d}/r.html", "--base-estimator", "svm"], "no MetaTrans model for base estimator 'svm'"),
+    (["-o", "{d}/r.html", "--base-estimator", "svm"], "unknown base estimator 'svm'; choose one of 1nn, logreg"),
+    (["-o", "{d}/r.html", "--base-estimator", "linear_svm"], "no MetaTrans model for base estimator 'linear_svm'"),
 ])
 def test_cli_bad_usage_is_one_line_exit_2(csv_pair, tmp_path, args, match, no_recommend):
     from transferability.cli.main import cli
@@ -214,8 +215,10 @@ def test_cli_help_lists_the_options():
     r = runner().invoke(cli, ["report", "--help"])
     assert r.exit_code == 0
     for opt in ("--output", "--preprocess", "--base-estimator", "--label-column", "--seed", "--models",
-                "--embedding", "--max-points", "--quiet"):
+                "--embedding", "--max-points", "--target-labels", "--quiet"):
         assert opt in r.stdout
+    # the shared option types of score/recommend: their choices are listed
+    assert "sum-zscore" in r.stdout and "1nn|logreg|linear_svm" in r.stdout
 
 
 # -- divergences against the store ---------------------------------------------------------------
@@ -396,20 +399,25 @@ def test_flags_show_a_rule_and_notes():
     assert ab["abstained"]["text"] == "2 samples (rule: tiny_target)" and "rule" not in ab
 
 
+def minimal_context(**over):
+    """The smallest context the template renders: no ranking, no store, no figures."""
+    ctx = {"rec": {"n_source": 1, "n_target": 1, "n_features": 1, "base_estimator": "1nn",
+                   "preprocess": "none", "ranking": [], "interval_coverage": 0.8, "candidate": "fixed",
+                   "default": "meda", "best": None, "excluded_by_budget": [], "ood_threshold": None},
+           "score": None, "flags": [], "best": None, "standing": [], "n_records": 0,
+           "shift": {"n_features": 1, "named": False, "by_mean": [], "by_variance": [], "mean_abs_smd": 0.0,
+                     "n_large_smd": 0},
+           "embedding": {"method": "pca"}, "n_source_classes": None, "neighbours": [], "methods": [],
+           "figures": {"ranking": "", "divergences": "", "embedding": ""}, "source_name": "s",
+           "target_name": "t", "command": None, "version": "0", "seed": 0, "max_points": 2,
+           "models_dir": "shipped", "sections": SECTIONS}
+    return {**ctx, **over}
+
+
 def test_abstention_is_rendered_in_the_page():
     from transferability.report._report import render
 
-    page = render({"rec": {"n_source": 1, "n_target": 1, "n_features": 1, "base_estimator": "1nn",
-                           "preprocess": "none", "ranking": [], "interval_coverage": 0.8, "candidate": "fixed",
-                           "default": "meda", "best": None, "excluded_by_budget": [], "ood_threshold": None},
-                   "score": None, "flags": verdict_flags({"abstained": True, "abstention_reason": "tiny <target>"}),
-                   "best": None, "standing": [], "n_records": 0,
-                   "shift": {"n_features": 1, "named": False, "by_mean": [], "by_variance": [], "mean_abs_smd": 0.0,
-                             "n_large_smd": 0},
-                   "embedding": {"method": "pca"}, "n_source_classes": None, "neighbours": [], "methods": [],
-                   "figures": {"ranking": "", "divergences": "", "embedding": ""}, "source_name": "s",
-                   "target_name": "t", "command": None, "version": "0", "seed": 0, "max_points": 2,
-                   "models_dir": "shipped", "sections": SECTIONS})
+    page = render(minimal_context(flags=verdict_flags({"abstained": True, "abstention_reason": "tiny <target>"})))
     assert 'data-flag="abstained" data-raised="true"' in page and "tiny &lt;target&gt;" in page
     assert "no score" in page
 
@@ -432,3 +440,181 @@ def test_ranking_figure_tolerates_missing_runtimes():
                 "predicted_runtime_s": float("nan")},
                {"method": "no_adapt", "predicted_effect": 1.0, "interval": [1.0, 1.0], "effective": False}]
     assert "<svg" in ranking_figure(ranking, 0.8)
+
+
+# -- with a few labelled target rows: the verified table --------------------------------------------
+def _verified(**over):
+    """A ``verified`` object as ``recommend(..., target_labels=...)`` returns it (see docs/cli.md)."""
+    v = {"n_labelled": 20, "labels": "label file /home/someone/private/labels.csv",
+         "rule": {"start": "zero_label", "start_method": "meda", "c": 1.0, "chosen_by": "default"},
+         "methods": [
+             {"method": "meda", "runtime_s": 0.5, "error": None, "correct": 12, "accuracy": 0.6,
+              "interval": [0.39, 0.78]},
+             {"method": "jda", "runtime_s": 0.2, "error": None, "correct": 18, "accuracy": 0.9,
+              "interval": [0.7, 0.97]},
+             {"method": "kmm", "runtime_s": 0.1, "error": "ValueError: singular", "correct": None,
+              "accuracy": None, "interval": None},
+             {"method": "tca", "runtime_s": 0.3, "error": None, "correct": 18, "accuracy": 0.9,
+              "interval": [0.7, 0.97]}],
+         "not_run": [{"method": "msda", "reason": "predicted 9.00 s, 1.00 s of the budget left"}],
+         "complete": False, "pick": "tca", "zero_label_pick": "meda", "changed": True,
+         "why": "tca leads meda by 30.0 points on the 20 labelled rows, 3.1 paired standard errors",
+         "lead": 0.3, "lead_se": 0.097,
+         "kshot": {"accuracy": 0.75, "correct": 15, "interval": [0.53, 0.89], "protocol": "leave-one-out"},
+         "worth_transferring": True, "worth_lead": 0.15, "worth_lead_se": 0.1, "worth_settled": False,
+         "elapsed_s": 1.0}
+    return {**v, **over}
+
+
+def test_verified_table_orders_marks_and_names_the_label_file_by_its_base_name():
+    from transferability.report import verified_table
+
+    t = verified_table(_verified())
+    assert [(r["method"], r["status"]) for r in t["rows"]] == [
+        ("tca", "ran"), ("jda", "ran"), ("meda", "ran"), ("kmm", "failed"), ("msda", "not run")]  # tie: pick first
+    by = {r["method"]: r for r in t["rows"]}
+    assert by["tca"]["notes"] == ["verified pick"] and by["meda"]["notes"] == ["zero-label pick"]
+    assert by["kmm"]["notes"] == ["ValueError: singular"] and "budget left" in by["msda"]["notes"][0]
+    assert_allclose(by["tca"]["vs_kshot"], 0.15) and by["kmm"]["vs_kshot"] is None
+    assert t["labels"] == "label file labels.csv" and t["verified"] and t["changed"] and t["pick"] == "tca"
+    fixed = verified_table(_verified(rule={"start": "fixed", "start_method": "jda", "c": 1.5, "chosen_by": "x"}))
+    assert {r["method"]: r["notes"] for r in fixed["rows"]}["jda"] == ["the rule's start"]
+    assert verified_table(_verified(labels="target labels"))["labels"] == "target labels"
+
+
+def test_verified_section_renders_the_pick_the_change_and_the_kshot_verdict():
+    from transferability.report import page_sections, verified_table
+    from transferability.report._figures import verified_figure
+    from transferability.report._report import render
+
+    t = verified_table(_verified())
+    fig = verified_figure(t)
+    assert fig.startswith('<svg role="img" aria-label="verified" ')
+    page = render(minimal_context(verified=t, sections=page_sections(True),
+                                  figures={"ranking": "", "divergences": "", "embedding": "", "verified": fig}))
+    p = parse(page)
+    assert [i for i in p.ids if i in page_sections(True)] == ["verdict", "verified", "ranking", "divergences",
+                                                               "feature-shift", "embedding", "neighbours"]
+    assert "verified on 20 labelled target rows: changed from meda" in page
+    assert "Verified pick: tca</b>\n  (changed from meda)" in page
+    section = page[page.index('<section id="verified">'):page.index('<section id="ranking">')]
+    assert section.count("<svg ") == 1 and section.count("data-method=") == 5
+    assert 'data-method="kmm" data-status="failed"' in section and "ValueError: singular" in section
+    assert "70.0–97.0" in section and "+15.0" in section  # the interval and the lead over k-shot, in %
+    assert "tca leads it by 15.0 points on the same rows" in section
+    assert "not settled by these rows" in section and "Not every candidate ran" in section
+    assert "/home/someone" not in page and "label file labels.csv" in section
+
+
+def test_verified_section_when_no_method_finished_has_no_figure():
+    from transferability.report import page_sections, verified_table
+    from transferability.report._report import render
+
+    v = _verified(methods=[], complete=False, pick="meda", changed=False, worth_transferring=None,
+                  worth_lead=None, worth_lead_se=None, worth_settled=False,
+                  why="no method finished within the budget: the zero-label pick stands, unverified")
+    page = render(minimal_context(verified=verified_table(v), sections=page_sections(True)))
+    section = page[page.index('<section id="verified">'):page.index('<section id="ranking">')]
+    assert "<svg" not in section and "Nothing verified:</b> no method finished within the budget" in section
+    assert "no empirical verdict" in section and 'id="verdict-kshot"' not in page
+    assert "not verified: no method finished" in page  # the verdict says so too
+
+
+def test_lead_in_words():
+    from transferability.report._report import _lead
+
+    assert _lead(0.035, "it") == "leads it by 3.5 points" and _lead(-0.1, "it") == "trails it by 10.0 points"
+    assert _lead(0.0, "it") == "scores the same as it" and _lead(1e-5, "it") == "is within 0.1 point of it"
+
+
+def test_label_value_is_shown_in_the_verdict_when_present():
+    from transferability.report._report import render
+
+    lv = {"n": [0, 10, 20, 50], "expected_regret": [2.1, 1.5, 1.4, None], "pairs": [25, 25, 25, 0],
+          "text": "labelling 20 target rows cuts the expected regret from 2.1 to 1.4 points (`recommend "
+                  "--target-labels FILE` runs <the check>)"}
+    page = render(minimal_context(label_value=lv))
+    verdict = page[page.index('<section id="verdict">'):page.index("</section>")]
+    assert 'id="label-value"' in verdict and "<code>recommend --target-labels FILE</code>" in verdict
+    assert "&lt;the check&gt;" in verdict and "<td class=\"n\">n/a</td>" in verdict
+    assert 'id="label-value"' not in render(minimal_context())
+    assert 'id="label-value"' not in render(minimal_context(label_value={**lv, "text": None}))
+
+
+def test_cli_report_without_labels_has_no_verified_section(cli_report):
+    _, page = cli_report
+    assert 'id="verified"' not in page and 'id="verdict-verified"' not in page and "verified" not in parse(page).ids
+    assert 'aria-label="verified"' not in page
+    assert 'id="label-value"' in page  # the shipped models carry label_value.json
+
+
+def test_cli_report_with_target_labels_has_the_verified_section(cli_report_labelled, csv_pair):
+    from transferability.report import page_sections
+
+    _, page = cli_report_labelled
+    p = parse(page)
+    assert [i for i in p.ids if i in page_sections(True)] == list(page_sections(True))
+    assert page.count("<svg ") == 4  # ranking, divergences, embedding, verified
+    section = page[page.index('<section id="verified">'):page.index('<section id="ranking">')]
+    assert "Verified on 20 labelled target rows" in section and "label file target_labels.csv" in section
+    assert section.count('data-status="ran"') == 12  # every method ran on this small pair
+    pick = re.search(r"<b>Verified pick: (\w+)</b>", section).group(1)
+    big = re.search(r'id="verdict-method">.*?<div class="big">(\w+)</div>', page, re.S).group(1)
+    assert pick == big  # the verdict names the verified pick
+    assert str(csv_pair) not in page  # the label file by its base name only
+    assert "--target-labels target_labels.csv" in page  # the command at the foot
+    # the same page from Python, with the labels as a (rows, labels) pair
+    import csv
+
+    from transferability.datasets import load_pair
+
+    pair = load_pair(str(csv_pair / "source.csv"), str(csv_pair / "target.csv"))
+    with open(csv_pair / "target_labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    html = report(pair.X_source, pair.y_source, pair.X_target, feature_names=pair.source.meta.get("feature_names"),
+                  target_labels=([int(r["row"]) for r in rows], [r["label"] for r in rows]))
+    py = html[html.index('<section id="verified">'):html.index('<section id="ranking">')]
+    assert re.findall(r'data-method="(\w+)"', py) == re.findall(r'data-method="(\w+)"', section)
+    assert re.search(r"<b>Verified pick: (\w+)</b>", py).group(1) == pick
+
+
+def test_cli_report_with_labels_is_self_contained(cli_report_labelled):
+    _, page = cli_report_labelled
+    p = parse(page)
+    assert "script" not in p.tags and "link" not in p.tags
+    assert all(r.startswith("#") or r.startswith("data:") for r in p.refs)
+
+
+@pytest.mark.parametrize("content, match", [
+    ("row,label\n999,walk\n", "row 999 is not a target row"),
+    ("row,label\n3,fly\n", "label 'fly' is not a source class"),
+    ("row,label\n3,walk\n3,run\n", "target row 3 is labelled more than once"),
+    ("idx,label\n3,walk\n", "has no 'row' and 'label' columns"),
+])
+def test_cli_bad_label_file_is_one_line_exit_2_and_writes_nothing(csv_pair, tmp_path, content, match):
+    from transferability.cli.main import cli
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text(content)
+    out = tmp_path / "r.html"
+    r = runner().invoke(cli, ["report", str(csv_pair / "source.csv"), str(csv_pair / "target.csv"), "-o", str(out),
+                              "--target-labels", str(labels)])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith("error: ") and r.stderr.strip().count("\n") == 0 and match in r.stderr
+    assert not out.exists()
+
+
+def test_python_report_passes_target_labels_to_recommend(monkeypatch):
+    import transferability.meta.learners as learners
+
+    seen = {}
+
+    def stop(*args, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(learners, "recommend", stop)
+    rng = np.random.RandomState(0)
+    with pytest.raises(KeyboardInterrupt):
+        report(rng.randn(20, 3), np.arange(20) % 2, rng.randn(20, 3), target_labels={0: 1, 3: 0}, progress=False)
+    assert seen["target_labels"] == {0: 1, 3: 0} and seen["progress"] is False

@@ -1,5 +1,6 @@
 """The report in a real browser: headless Chromium (Debian's ``chromium``) renders it, its DOM
-has every section, it makes no network request, and the screenshot is not blank.
+has every section (the verified table only when target labels were given), it makes no network
+request, and the screenshot is not blank.
 
 Network: Chromium runs with every host name unresolvable (``--host-resolver-rules``), so nothing
 leaves the machine, and writes its net log (``--log-net-log``); every URL request made on behalf
@@ -18,7 +19,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from transferability.report import SECTIONS
+from transferability.report import SECTIONS, VERIFIED_SECTION, page_sections
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
@@ -87,6 +88,26 @@ def test_dom_has_every_section_with_its_figure(rendered):
     assert [i for i in p.ids if i in SECTIONS] == list(SECTIONS)
     assert p.svg_in == {"ranking": 1, "divergences": 1, "embedding": 1}
     assert 'data-flag="out_of_distribution"' in dom
+    assert VERIFIED_SECTION not in p.ids and "verdict-verified" not in p.ids  # no labels, no verified table
+
+
+@pytest.fixture(scope="module")
+def rendered_labelled(cli_report_labelled, tmp_path_factory):
+    """The report made with ``--target-labels``: its DOM after Chromium loaded it, and its requests."""
+    path, _ = cli_report_labelled
+    netlog = tmp_path_factory.mktemp("shots_labelled") / "netlog.json"
+    dom = _chromium(path.as_uri(), f"--log-net-log={netlog}", "--dump-dom").stdout
+    return dom, page_requests(netlog)
+
+
+def test_dom_with_target_labels_has_the_verified_section_after_the_verdict(rendered_labelled):
+    dom, requests = rendered_labelled
+    p = _Dom()
+    p.feed(dom)
+    assert [i for i in p.ids if i in page_sections(True)] == list(page_sections(True))
+    assert p.svg_in == {"ranking": 1, "divergences": 1, "embedding": 1, "verified": 1}
+    assert {"verdict-verified", "verified-pick", "verified-table", "verified-kshot"} <= set(p.ids)
+    assert requests == []
 
 
 def test_no_network_request(rendered):

@@ -12,7 +12,7 @@ import numpy as np
 from transferability.utils.validation import InputError
 
 __all__ = ["SIMILARITIES", "divergence_standing", "feature_shift", "embed", "nearest_stored_pairs",
-           "verdict_flags"]
+           "verdict_flags", "verified_table"]
 
 #: Divergences where a *larger* value means the domains are *more alike* (1-NN support overlap:
 #: 1 mixed, 0 disjoint). For these, "shift larger than p % of stored pairs" counts the stored
@@ -307,3 +307,67 @@ def verdict_flags(rec: dict) -> list:
         for note in obj.get("notes") or []:
             flags.append({"flag": f"{where}note", "raised": False, "text": _reason_text(note)})
     return flags
+
+
+def _labels_origin(text) -> str:
+    """Where the labels came from, with a label file named by its base name (as the page names
+    SOURCE and TARGET), so that the page does not carry the folders of the machine that made it."""
+    import os
+
+    text = str(text)
+    prefix = "label file "
+    return prefix + os.path.basename(text[len(prefix):]) if text.startswith(prefix) else text
+
+
+def verified_table(verified: dict) -> dict:
+    """The verified object of a recommendation (``Recommendation.verified``, from
+    ``recommend(..., target_labels=...)``), arranged for the page.
+
+    Parameters
+    ----------
+    verified : dict
+        ``Recommendation.verified`` (the ``verified`` object of ``recommend --json``,
+        ``docs/cli.md``).
+
+    Returns
+    -------
+    dict
+        ``rows``: one dict per candidate, the methods that ran by accuracy on the labelled rows
+        (ties: the verified pick first, then by name), then those that failed, then those the
+        budget left out. Each has ``method``, ``status`` ("ran", "failed" or "not run"),
+        ``accuracy``, ``interval``, ``correct``, ``runtime_s``, ``detail`` (the error or the
+        reason), ``pick``, ``zero_label_pick``, ``start`` (the rule's start method),
+        ``vs_kshot`` (accuracy minus the k-shot baseline's, same rows) and ``notes`` (those
+        marks and the detail, in words). Beside them: ``labels`` (their origin, a label file by
+        its base name), ``verified`` (at least one method ran), and the object's own fields the
+        page renders (``n_labelled``, ``pick``, ``zero_label_pick``, ``changed``, ``why``,
+        ``rule``, ``kshot``, ``worth_transferring``, ``worth_lead``, ``worth_lead_se``,
+        ``worth_settled``, ``complete``).
+    """
+    v = verified
+    kacc = (v.get("kshot") or {}).get("accuracy")
+    start = (v.get("rule") or {}).get("start_method")
+    ran = [m for m in v.get("methods") or [] if m.get("accuracy") is not None]
+    failed = [m for m in v.get("methods") or [] if m.get("accuracy") is None]
+    rows = []
+    for m in sorted(ran, key=lambda m: (-m["accuracy"], m["method"] != v.get("pick"), m["method"])):
+        rows.append({"method": m["method"], "status": "ran", "accuracy": float(m["accuracy"]),
+                     "interval": [float(m["interval"][0]), float(m["interval"][1])], "correct": m.get("correct"),
+                     "runtime_s": m.get("runtime_s"), "detail": None,
+                     "vs_kshot": None if kacc is None else float(m["accuracy"]) - float(kacc)})
+    for m in sorted(failed, key=lambda m: m["method"]):
+        rows.append({"method": m["method"], "status": "failed", "accuracy": None, "interval": None, "correct": None,
+                     "runtime_s": m.get("runtime_s"), "detail": m.get("error"), "vs_kshot": None})
+    for m in v.get("not_run") or []:
+        rows.append({"method": m["method"], "status": "not run", "accuracy": None, "interval": None,
+                     "correct": None, "runtime_s": None, "detail": m.get("reason"), "vs_kshot": None})
+    for r in rows:
+        r.update(pick=r["method"] == v.get("pick"), zero_label_pick=r["method"] == v.get("zero_label_pick"),
+                 start=r["method"] == start)
+        marks = [("verified pick", r["pick"]), ("zero-label pick", r["zero_label_pick"]),
+                 ("the rule's start", r["start"] and not r["zero_label_pick"]), (r["detail"], bool(r["detail"]))]
+        r["notes"] = [str(text) for text, on in marks if on]
+    keys = ("n_labelled", "pick", "zero_label_pick", "changed", "why", "rule", "kshot", "worth_transferring",
+            "worth_lead", "worth_lead_se", "worth_settled", "complete")
+    return {"rows": rows, "labels": _labels_origin(v.get("labels", "")), "verified": bool(ran),
+            **{k: v.get(k) for k in keys}}

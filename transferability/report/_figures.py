@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-__all__ = ["to_svg", "ranking_figure", "divergence_figure", "embedding_figure"]
+__all__ = ["to_svg", "ranking_figure", "divergence_figure", "embedding_figure", "verified_figure"]
 
 _SOURCE, _TARGET = "#1f77b4", "#d62728"
 _GOOD, _BAD, _GREY = "#2ca02c", "#7f7f7f", "#bbbbbb"
@@ -148,3 +148,41 @@ def embedding_figure(emb: dict) -> str:
         ax.tick_params(labelsize=8)
     left.set_ylabel(names[1], fontsize=9)
     return to_svg(fig, "embedding")
+
+
+def verified_figure(table: dict) -> str:
+    """Accuracy on the labelled target rows with its 95 % Wilson interval, one row per method
+    that ran (best on top, the verified pick green, the zero-label pick ringed), beside the
+    k-shot baseline trained on the same rows (dashed line, its interval shaded). ``table`` is
+    :func:`transferability.report._content.verified_table`'s result."""
+    rows = [r for r in table["rows"] if r["status"] == "ran"]
+    n = len(rows)
+    fig = _figure(9.0, 1.0 + 0.3 * max(n, 1))
+    ax = fig.subplots()
+    y = np.arange(n)[::-1]
+    k = table.get("kshot") or {}
+    if k.get("accuracy") is not None:
+        lo, hi = k["interval"]
+        ax.axvspan(100 * lo, 100 * hi, color=_GREY, alpha=0.3, linewidth=0)
+        ax.axvline(100 * k["accuracy"], color="black", linestyle="--", linewidth=1,
+                   label=f"k-shot baseline on the same rows ({100 * k['accuracy']:.0f} %)")
+    acc = np.array([100 * r["accuracy"] for r in rows], dtype=float)
+    lo = np.array([100 * r["interval"][0] for r in rows], dtype=float)
+    hi = np.array([100 * r["interval"][1] for r in rows], dtype=float)
+    colors = [_GOOD if r["pick"] else _SOURCE for r in rows]
+    ax.hlines(y, lo, hi, colors=colors, linewidth=3, alpha=0.45)
+    ax.scatter(acc, y, c=colors, s=36, zorder=3)
+    zl = [i for i, r in enumerate(rows) if r["zero_label_pick"]]
+    if zl:
+        ax.scatter(acc[zl], y[zl], s=150, facecolors="none", edgecolors="black", linewidths=1.2, zorder=4,
+                   label="zero-label pick")
+    ax.set_yticks(y, [r["method"] + (" *" if r["pick"] else "") for r in rows])
+    ax.set_xlim(0, 100)
+    if n:
+        ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlabel(f"accuracy on the {table.get('n_labelled')} labelled target rows (%), 95 % Wilson interval")
+    ax.set_title("* verified pick", fontsize=10, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=8, frameon=False)  # above the plot
+    return to_svg(fig, "verified")

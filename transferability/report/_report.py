@@ -21,10 +21,21 @@ import numpy as np
 
 from transferability.utils.validation import InputError
 
-__all__ = ["report", "render"]
+__all__ = ["report", "render", "page_sections"]
 
 TEMPLATE = "report.html.j2"
+#: The sections of every page, in order (element ids).
 SECTIONS = ("verdict", "ranking", "divergences", "feature-shift", "embedding", "neighbours")
+#: The section a page has when target labels were given (``target_labels=``), after the verdict.
+VERIFIED_SECTION = "verified"
+
+
+def page_sections(verified: bool) -> tuple:
+    """The sections of a page in order: :data:`SECTIONS`, with :data:`VERIFIED_SECTION` after
+    the verdict when the page was made with target labels."""
+    return SECTIONS[:1] + ((VERIFIED_SECTION,) if verified else ()) + SECTIONS[1:]
+
+
 _STEPS = ("recommend", "store", "feature shift", "embedding", "neighbours", "figures", "page")
 
 
@@ -96,7 +107,30 @@ def render(context: dict) -> str:
                              lstrip_blocks=True)
     env.filters["pct"] = lambda v, nd=1: "n/a" if v is None else f"{100 * float(v):.{nd}f}"
     env.filters["num"] = _num
-    return env.get_template(TEMPLATE).render(**context)
+    env.filters["lead"] = _lead
+    env.filters["ticks"] = _ticks
+    optional = {"verified": None, "label_value": None}  # fields a page has only with labels, or with label_value.json
+    return env.get_template(TEMPLATE).render(**{**optional, **context})
+
+
+def _lead(v, other) -> str:
+    """A lead in accuracy (a fraction) over ``other``, in words: "leads OTHER by 3.5 points",
+    "trails OTHER by ...", or a tie."""
+    pts = 100 * float(v)
+    if pts == 0:
+        return f"scores the same as {other}"
+    if round(abs(pts), 1) == 0:
+        return f"is within 0.1 point of {other}"
+    return f"{'leads' if pts > 0 else 'trails'} {other} by {abs(pts):.1f} points"
+
+
+def _ticks(text):
+    """Text with its `quoted` commands set as code, escaped."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def _num(v, digits=3):
@@ -133,7 +167,8 @@ def _stored_summary(standing):
 
 def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", preprocess="none", models=None,
            random_state=0, embedding="pca", feature_names=None, max_points=1000, top_features=10,
-           n_neighbors=5, source_name="source", target_name="target", command=None, progress=False) -> str:
+           n_neighbors=5, source_name="source", target_name="target", command=None, target_labels=None,
+           progress=False) -> str:
     """An HTML report on a pair: the verdict, the ranking, the shift, and the evidence.
 
     Parameters
@@ -161,6 +196,14 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
         How the page names the two domains (the command line passes the file names).
     command : str, default=None
         The command line that made the page, shown at its foot.
+    target_labels : str, path, dict or (rows, labels), default=None
+        A few labelled target rows, as for :func:`transferability.recommend` (a CSV file with
+        header ``row,label``, ``row`` the 0-based position in ``X_target``; a ``{row: label}``
+        dict; a ``(rows, labels)`` pair). Every candidate method runs on the pair and is scored
+        on these rows only; the page gets the section ``verified`` (each method's accuracy on
+        them with its 95 % Wilson interval, the verified pick against the zero-label pick and
+        why, the k-shot baseline on the same rows), and the verdict names the verified pick.
+        The labels are used only to score.
     progress : bool, default=False
         Draw a progress bar over the steps on stderr.
 
@@ -205,7 +248,7 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
     bar = _Progress(progress)
     try:
         rec = recommend(Xs, y_source, Xt, base_estimator=base_estimator, preprocess=preprocess, models=ms,
-                        random_state=random_state)
+                        random_state=random_state, target_labels=target_labels, progress=progress)
         d = rec.to_dict()
         bar.step("recommend")
         records = load_records()
@@ -225,6 +268,9 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
         figures = {"ranking": _figures.ranking_figure(d["ranking"], d.get("interval_coverage", 0.8)),
                    "divergences": _figures.divergence_figure(standing),
                    "embedding": _figures.embedding_figure(emb)}
+        verified = None if d.get("verified") is None else _content.verified_table(d["verified"])
+        if verified is not None and verified["verified"]:
+            figures["verified"] = _figures.verified_figure(verified)
         bar.step("figures")
         from transferability import __version__
 
@@ -237,8 +283,8 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
             "neighbours": neighbours, "methods": list(model.methods), "figures": figures,
             "source_name": str(source_name), "target_name": str(target_name), "command": command,
             "version": __version__, "seed": int(random_state), "max_points": int(max_points),
-            "models_dir": _models_label(ms),
-            "sections": SECTIONS,
+            "models_dir": _models_label(ms), "verified": verified, "label_value": d.get("label_value"),
+            "sections": page_sections(verified is not None),
         }
         html = render(context)
         bar.step("page")
