@@ -368,6 +368,107 @@ def test_predict_proba_is_there_only_where_the_method_has_it(fake, demo, proba_m
     assert_array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(target.X))
 
 
+# -- a few labelled target rows in y (target_labels="y") ----------------------------------------------
+def _semi(y, sd, target_y, every=5, kind="int"):
+    """``y`` with every ``every``-th target row labelled (the others masked), as skada's
+    semi-supervised data: ``(y_semi, positions of those rows among the target rows)``."""
+    t = np.flatnonzero(np.asarray(sd) < 0)
+    pos = np.arange(0, len(t), every)
+    y_semi = np.asarray(y, dtype=float if kind == "float-nan" else None).copy()
+    if kind == "float-nan":
+        y_semi[t] = np.nan
+    y_semi[t[pos]] = np.asarray(target_y)[pos]
+    return y_semi, pos
+
+
+@pytest.mark.parametrize("kind", ["int", "float-nan"])
+def test_target_labels_y_passes_the_labelled_target_rows_to_recommend(fake, demo, kind):
+    source, target, X, y, sd = demo
+    y_semi, pos = _semi(y, sd, target.y, kind=kind)
+    order = np.random.RandomState(0).permutation(X.shape[0])  # rows in any order
+    AutoAdapter(target_labels="y").fit(X[order], y_semi[order], sample_domain=sd[order])
+    (_, Xs, ys, Xt, kw), = fake.calls
+    rows, labels = kw["target_labels"]
+    assert len(rows) == len(pos) == 20 and not np.any(tsk._masked(labels))
+    # each labelled row, found in the target rows recommend got, carries that target row's label
+    by_row = {tuple(x): lab for x, lab in zip(target.X, target.y)}
+    assert [by_row[tuple(x)] for x in Xt[rows]] == list(labels)
+    assert sorted(tuple(x) for x in Xt[rows]) == sorted(tuple(x) for x in target.X[pos])
+    assert_array_equal(np.sort(ys), np.sort(source.y))  # the source labels are those of the source rows only
+
+
+def test_target_labels_none_never_reads_the_target_entries_of_y(fake, demo):
+    source, target, X, y, sd = demo
+    y_semi, _ = _semi(y, sd, target.y)
+    AutoAdapter().fit(X, y_semi, sample_domain=sd)
+    (_, _, _, _, kw), = fake.calls
+    assert "target_labels" not in kw
+
+
+def test_target_labels_y_needs_sample_domain_and_a_labelled_target_row(fake, demo):
+    source, target, X, y, sd = demo
+    with pytest.raises(InputError, match=r"^AutoAdapter\(target_labels='y'\) needs sample_domain"):
+        AutoAdapter(target_labels="y").fit(X, y)  # inferred domains: the target rows are the masked ones
+    with pytest.raises(InputError, match="no target row has a label"):
+        AutoAdapter(target_labels="y").fit(X, y, sample_domain=sd)  # every target entry masked
+    assert fake.calls == []
+
+
+def test_target_labels_y_refuses_a_label_the_source_does_not_have(demo):
+    source, target, X, y, sd = demo
+    y_semi, _ = _semi(y, sd, target.y)
+    y_semi[np.flatnonzero(sd < 0)[0]] = 9  # not a source class
+    with pytest.raises(InputError, match="label '9' is not a source class"):
+        AutoAdapter(target_labels="y").fit(X, y_semi, sample_domain=sd)
+
+
+def test_grid_search_over_target_labels_keeps_the_labelled_rows_in_training_folds(fake, demo):
+    source, target, X, y, sd = demo
+    y_semi, _ = _semi(y, sd, target.y)
+    test_fold = np.where(sd > 0, np.arange(X.shape[0]) % 2, -1)  # target rows, labelled or not, always train
+    search = GridSearchCV(AutoAdapter(), {"target_labels": [None, "y"]}, cv=PredefinedSplit(test_fold),
+                          error_score="raise", refit=False)
+    with sklearn.config_context(enable_metadata_routing=True):
+        search.fit(X, y_semi, sample_domain=sd)
+    labelled = [kw.get("target_labels") for *_, kw in fake.calls]
+    assert len(labelled) == 4 and sum(t is None for t in labelled) == 2  # 2 candidates x 2 folds
+    assert all(len(t[0]) == 20 for t in labelled if t is not None)  # every labelled target row in each fit
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    """A pair with a larger shift, where the methods disagree on some target rows."""
+    source, target = make_demo_pair(n_source=120, n_target=100, shift=2.5, random_state=0)
+    X, y, sd = pack_domains(source.X, source.y, target.X)
+    return source, target, X, y, sd
+
+
+def test_adapter_fits_the_verified_pick_and_trains_on_no_target_label(shifted):
+    """Label the target rows where SA and the zero-label pick disagree with SA's answers: the
+    verified pick changes, the step fits it, and the fitted method is the one fitted without
+    labels (on the source rows and every target row, unlabelled)."""
+    source, target, X, y, sd = shifted
+    zero = AutoAdapter().fit(X, y, sample_domain=sd)
+    assert zero.recommendation_.verified is None
+    start = zero.method_name_
+    sa = get_method("sa", base_estimator="1nn", random_state=0).fit_domains(source.X, source.y, target.X)
+    sa_pred = sa.predict(target.X)
+    disagree = np.flatnonzero(sa_pred != zero.predict(target.X))[:20]
+    assert len(disagree) >= 5
+    y_semi = y.copy()
+    y_semi[np.flatnonzero(sd < 0)[disagree]] = sa_pred[disagree]
+    clf = AutoAdapter(target_labels="y").fit(X, y_semi, sample_domain=sd)
+    v = clf.recommendation_.verified
+    assert v["n_labelled"] == len(disagree) and v["zero_label_pick"] == start
+    assert v["changed"] and v["pick"] != start and clf.method_name_ == v["pick"] == clf.recommendation_.best
+    acc = {m["method"]: m["accuracy"] for m in v["methods"] if m["accuracy"] is not None}
+    assert acc[v["pick"]] == max(acc.values()) and acc[start] < acc[v["pick"]]
+    direct = get_method(v["pick"], base_estimator="1nn", random_state=0).fit_domains(source.X, source.y, target.X)
+    assert_array_equal(clf.predict(target.X), direct.predict(target.X))
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.recommendation_.verified == v and again.method_name_ == clf.method_name_
+
+
 # -- skada's convention: sample_domain given, inferred from masks, routed ------------------------------
 def test_target_labels_are_never_read(fake, demo):
     source, target, X, y, sd = demo
@@ -471,6 +572,8 @@ def test_a_gate_that_raises_stops_the_pipeline_before_the_model(fake, demo):
     (AutoAdapter, {"preprocess": "l3"}, "The 'preprocess' parameter of AutoAdapter"),
     (AutoAdapter, {"models": 3.5}, "The 'models' parameter of AutoAdapter"),
     (AutoAdapter, {"random_state": -1}, "The 'random_state' parameter of AutoAdapter"),
+    (AutoAdapter, {"target_labels": "auto"}, "The 'target_labels' parameter of AutoAdapter must be None or a str among"),
+    (AutoAdapter, {"target_labels": np.arange(3)}, "The 'target_labels' parameter of AutoAdapter"),
 ])
 def test_bad_parameters_raise_one_line_before_any_work(fake, demo, est, params, match):
     _, _, X, y, sd = demo
@@ -482,11 +585,12 @@ def test_bad_parameters_raise_one_line_before_any_work(fake, demo, est, params, 
 
 def test_clone_get_params_set_params():
     gate = TransferabilityGate(5, threshold=0.7, on_fail="warn", preprocess="sum-zscore")
-    clf = AutoAdapter("logreg", budget=2.0, random_state=3)
+    clf = AutoAdapter("logreg", budget=2.0, random_state=3, target_labels="y")
     for est in (gate, clf):
         twin = clone(est)
         assert twin is not est and twin.get_params() == est.get_params()
     assert clf.set_params(budget=None).budget is None
+    assert clone(clf).target_labels == "y" and clf.set_params(target_labels=None).target_labels is None
     pipe = make_pipeline(gate, StandardScaler(), clf)
     params = pipe.get_params()
     assert params["transferabilitygate__threshold"] == 0.7 and params["autoadapter__base_estimator"] == "logreg"

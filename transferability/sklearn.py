@@ -11,7 +11,9 @@ and the target rows' labels are masked (never read).
   "target only". It passes ``X`` on unchanged.
 - :class:`AutoAdapter`: a classifier. At ``fit`` it asks :func:`transferability.recommend`
   which method to run and fits that method on the labelled source rows and the unlabelled
-  target rows; ``predict`` and ``score`` work as for any classifier.
+  target rows; ``predict`` and ``score`` work as for any classifier. With
+  ``target_labels="y"``, the target rows whose label in ``y`` is not masked are a few labelled
+  target rows that verify the choice (they only score the methods; no method trains on them).
 
 ``sample_domain`` reaches the steps in three ways:
 
@@ -167,6 +169,21 @@ def _split(X, y, sample_domain, *, owner, labels_required):
         Xs, _, Xt = split_domains(X, np.zeros(X.shape[0]), sd)  # the placeholder labels are dropped
         return Xs, None, Xt
     return split_domains(X, y, sd)
+
+
+def _labelled_target_rows(X, y, sample_domain, *, owner):
+    """``(rows, labels)`` of the target rows whose label is not masked: ``rows`` their 0-based
+    positions among the target rows (the order :func:`_split` keeps), ``labels`` their labels."""
+    if sample_domain is None:
+        raise InputError(f"{owner}(target_labels='y') needs sample_domain: without it the target rows are the rows "
+                         f"whose label is masked, so none can be labelled")
+    sd, y = _domains(X, y, sample_domain, owner=owner)
+    y_target = np.asarray(y)[np.asarray(sd).ravel() < 0]
+    labelled = ~_masked(y_target)
+    if not labelled.any():
+        raise InputError(f"{owner}(target_labels='y'): no target row has a label (every target entry of y is masked: "
+                         f"{MASKED_LABEL} or NaN); give a few target rows their label, or use target_labels=None")
+    return np.flatnonzero(labelled), y_target[labelled]
 
 
 def _dense(X):
@@ -423,10 +440,21 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
     """A classifier that runs the domain-adaptation method :func:`transferability.recommend` names.
 
     ``fit`` splits ``X`` into source and target rows, asks ``recommend`` which method of the
-    library to run (from the pair's meta-features; the target labels are never used), and fits
+    library to run (from the pair's meta-features; no target label is used), and fits
     that method with ``base_estimator`` on the labelled source rows and the unlabelled target
     rows. When ``recommend`` names no method (it abstained, or no method fits ``budget``),
     ``no_adapt`` is fitted, with a :class:`TransferabilityWarning` that gives the reason.
+
+    With ``target_labels="y"`` the choice is verified on a few labelled target rows: the target
+    rows (``sample_domain < 0``) whose entry of ``y`` is **not** masked (``-1``, or ``NaN`` for
+    float labels) are the labelled rows, the others stay unlabelled, as in skada's
+    semi-supervised data. ``recommend(..., target_labels=...)`` then runs every candidate
+    method (with ``budget``: those that fit), scores each on those rows only, keeps the
+    zero-label pick unless another method clearly leads it, and this step fits the verified
+    pick. Those labels only score the methods: the method is fitted, as without them, on the
+    labelled source rows and *all* target rows, unlabelled. The labelled rows travel with their
+    rows, so cross-validation splits them with ``X``; every training fold needs at least one.
+    With the default ``target_labels=None`` the target rows' entries of ``y`` are never read.
 
     The method is fitted on the pair preprocessed with ``preprocess`` (the same recipe under
     which ``recommend`` compared the pair with the store), and ``predict`` maps the rows it is
@@ -451,13 +479,23 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
         A model directory from ``transferability meta train`` (default: the shipped models).
     random_state : int, RandomState or None, default=0
         Seed of the meta-features' subsampling and of the method.
+    target_labels : {None, "y"}, default=None
+        ``"y"``: the target rows of ``fit`` whose label in ``y`` is not masked are labelled
+        target rows that verify the recommendation (see above; ``sample_domain`` is then needed,
+        since without it the masked rows *are* the target). ``None``: zero-label, the target
+        rows' labels are never read.
 
     Attributes
     ----------
     recommendation_ : Recommendation
-        What :func:`transferability.recommend` answered.
+        What :func:`transferability.recommend` answered. With ``target_labels="y"``,
+        ``recommendation_.verified`` holds each method's accuracy on the labelled target rows
+        with its 95 % Wilson interval, the verified pick, whether it differs from the
+        zero-label pick and why, and the k-shot baseline on the same rows (the ``verified``
+        object of ``recommend --json``, ``docs/cli.md``); it is None otherwise.
     method_name_ : str
-        The method fitted (``recommendation_.best``, or ``"no_adapt"`` when it is None).
+        The method fitted: ``recommendation_.best`` (with ``target_labels="y"``, the verified
+        pick), or ``"no_adapt"`` when it is None.
     method_ : BaseAdapter
         The fitted method (:mod:`transferability.methods`).
     classes_ : ndarray of shape (n_classes,)
@@ -474,6 +512,7 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from transferability.datasets import make_demo_pair
     >>> from transferability.methods import pack_domains
     >>> source, target = make_demo_pair(n_source=120, n_target=100, random_state=0)
@@ -483,6 +522,14 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
     True
     >>> clf.predict(target.X).shape
     (100,)
+
+    With 20 of the target rows labelled in ``y`` (the others stay masked):
+
+    >>> y_semi = y.copy()
+    >>> y_semi[np.flatnonzero(sample_domain < 0)[::5]] = target.y[::5]
+    >>> clf = AutoAdapter(target_labels="y").fit(X, y_semi, sample_domain=sample_domain)
+    >>> clf.recommendation_.verified["n_labelled"], clf.method_name_ == clf.recommendation_.verified["pick"]
+    (20, True)
     """
 
     __metadata_request__fit = {"sample_domain": True}
@@ -493,14 +540,17 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
         "preprocess": [StrOptions(set(_ROW_PREPROCESSING))],
         "models": _MODELS,
         "random_state": ["random_state"],
+        "target_labels": [None, StrOptions({"y"})],
     }
 
-    def __init__(self, base_estimator="1nn", *, budget=None, preprocess="none", models=None, random_state=0):
+    def __init__(self, base_estimator="1nn", *, budget=None, preprocess="none", models=None, random_state=0,
+                 target_labels=None):
         self.base_estimator = base_estimator
         self.budget = budget
         self.preprocess = preprocess
         self.models = models
         self.random_state = random_state
+        self.target_labels = target_labels
 
     def fit(self, X, y, sample_domain=None):
         """Ask ``recommend`` for a method and fit it on the source rows (labelled) and target rows.
@@ -510,7 +560,8 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
         X : array-like or sparse matrix of shape (n_samples, n_features)
             Source rows and target rows, stacked in any order.
         y : array-like of shape (n_samples,)
-            Labels; the target rows' entries are never read (mask them: ``-1``, or ``NaN``).
+            Labels; the target rows' entries are never read (mask them: ``-1``, or ``NaN``),
+            except, with ``target_labels="y"``, those not masked: the labelled target rows.
         sample_domain : array-like of shape (n_samples,), default=None
             Positive for source rows, negative for target rows; None infers it from ``y``'s
             masked entries, as skada does.
@@ -527,8 +578,11 @@ class AutoAdapter(ClassifierMixin, BaseEstimator):
         Xs, ys, Xt = _split(X, y, sample_domain, owner=type(self).__name__, labels_required=True)
         check_classification_targets(ys)
         seed = _seed(self.random_state)
+        kw = {}
+        if self.target_labels == "y":
+            kw["target_labels"] = _labelled_target_rows(X, y, sample_domain, owner=type(self).__name__)
         rec = _recommend(Xs, ys, Xt, base_estimator=self.base_estimator, preprocess=self.preprocess,
-                         models=self.models, budget=self.budget, random_state=seed)
+                         models=self.models, budget=self.budget, random_state=seed, **kw)
         name = rec.best
         if name is None:
             name = "no_adapt"
