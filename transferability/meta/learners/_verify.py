@@ -537,7 +537,7 @@ def label_value(doc, base_estimator, model, features, *, neighbours=LABEL_VALUE_
         where = f"on the {out_k[out_n.index(20)]} most similar stored pairs"
         if r20 < r0:
             text = (f"labelling 20 target rows cuts the expected regret from {r0:.1f} to {r20:.1f} points ({where}; "
-                    "`recommend --target-labels FILE` runs the check)")
+                    "`--target-labels FILE` runs the check)")
         else:
             text = (f"labelling 20 target rows is not expected to help here: expected regret {r0:.1f} points "
                     f"without labels, {r20:.1f} with 20 ({where})")
