@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from transferability._vocabulary import KSHOT_LADDER
+from transferability._vocabulary import BASE_ESTIMATORS, KSHOT_LADDER, METHOD_NAMES
 
 LABEL_COLUMN_HELP = "Label column of .csv/.parquet inputs (default: 'label'; unlabelled if absent)."
 # the names of transferability.datasets.PREPROCESSING (kept literal so that --help imports nothing
@@ -27,11 +27,10 @@ PREPROCESS_HELP = ("Preprocessing. Per domain, on its own statistics: none, zsco
                    "Office-Caltech recipe). Per pair: zscore-source (both domains with the source's "
                    "mean/std: keeps a mean shift visible), zscore-pooled (pooled mean/std), tfidf-svd100 "
                    "(TF-IDF + 100-axis truncated SVD fitted on the pooled unlabelled rows; sparse text).")
-# the method vocabulary (transferability.methods.METHOD_NAMES) and the base estimators
-# (transferability.methods.BASE_ESTIMATORS), literal for the same reason; tests/cli/test_cli_startup.py
-# keeps them equal to the registries
-METHOD_CHOICES = ("no_adapt", "kmm", "kliep", "tca", "jda", "bda", "gfk", "sa", "coral", "easytl", "meda", "msda")
-BASE_ESTIMATOR_CHOICES = ("1nn", "logreg", "linear_svm")
+# the method vocabulary and the base estimators: the registry's own tuples, from the module that
+# imports nothing (transferability._vocabulary), so --help lists them without importing the library
+METHOD_CHOICES = METHOD_NAMES
+BASE_ESTIMATOR_CHOICES = BASE_ESTIMATORS
 SEED_MAX = 2**32 - 1  # numpy's RandomState accepts seeds in [0, 2**32 - 1]
 
 _GENERIC_OOM = ("out of memory: the inputs are too large for this machine (a d x d covariance needs "

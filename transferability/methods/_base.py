@@ -33,6 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (HasMethods, InvalidParameterError, StrOptions,
                                              validate_parameter_constraints)
 
+from .._vocabulary import BASE_ESTIMATORS
 from ..utils.validation import SAFE_EXPONENT, InputError, check_domain, check_labels, check_pair, max_abs
 
 __all__ = ["BaseAdapter", "make_base_estimator", "BASE_ESTIMATORS", "split_domains",
@@ -40,8 +41,6 @@ __all__ = ["BaseAdapter", "make_base_estimator", "BASE_ESTIMATORS", "split_domai
 
 #: What :func:`pack_domains` puts in the target rows' label slots (skada's convention).
 MASKED_LABEL = -1
-
-BASE_ESTIMATORS = ("1nn", "logreg", "linear_svm")
 
 
 def make_base_estimator(base_estimator="1nn", random_state=None):

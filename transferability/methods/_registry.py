@@ -8,16 +8,11 @@ registered outside the vocabulary (plug-ins, test doubles) come after it, in reg
 
 from __future__ import annotations
 
+from .._vocabulary import METHOD_NAMES  # the vocabulary's one home: it imports nothing, for --help
 from ..utils.validation import InputError
 
 __all__ = ["register", "get_method", "available_methods", "uses_base_estimator", "METHODS",
            "METHOD_NAMES"]
-
-#: The method vocabulary, in its fixed order: no adaptation first, then instance reweighting,
-#: feature alignment (MMD-based, subspace, correlation), and the methods that learn their own
-#: classifier or representation.
-METHOD_NAMES = ("no_adapt", "kmm", "kliep", "tca", "jda", "bda", "gfk", "sa", "coral", "easytl",
-                "meda", "msda")
 
 #: name -> class; filled by the ``@register`` decorator at import of each method module
 METHODS: dict = {}
