@@ -109,3 +109,13 @@ def test_page_section_is_replaced_in_place(cache, tmp_path):
     write_section(str(page), text)
     out = page.read_text()
     assert out.count("<!-- labels:start -->") == 1 and out.startswith("# Page\n\nbefore\n")
+
+
+def test_a_cache_file_of_another_method_list_is_computed_again(cache):
+    from transferability.meta.evaluation._labels import _cached
+
+    records, d, _ = cache
+    key = records[0]["key"]
+    assert _cached(d, key, "1nn", METHODS)
+    assert not _cached(d, key, "1nn", METHODS + ["thirteenth"])
+    assert not _cached(d, "f" * 64, "1nn", METHODS)

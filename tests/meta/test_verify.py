@@ -337,3 +337,15 @@ def test_a_start_stopped_by_the_budget_is_not_replaced_by_what_did_finish(pair, 
     assert v["complete"] is False and v["pick"] == plain.best and not v["changed"]
     assert [m["method"] for m in v["not_run"]] == [self_start[0]]
     assert len(v["methods"]) == 11 and "could be compared" in v["why"]
+
+
+def test_a_method_the_models_do_not_know_is_reported_not_ranked(pair, monkeypatch):
+    import transferability.methods as methods_mod
+
+    src, tgt = pair
+    real = methods_mod.available_methods
+    monkeypatch.setattr(methods_mod, "available_methods", lambda: list(real()) + ["thirteenth"])
+    rec = recommend(src.X, src.y, tgt.X)
+    assert rec.not_ranked == ["thirteenth"] and rec.to_dict()["not_ranked"] == ["thirteenth"]
+    assert any("not ranked: thirteenth" in n for n in rec.notes)
+    assert "thirteenth" not in [p.method for p in rec.ranking]

@@ -24,8 +24,6 @@ import time
 
 import numpy as np
 
-from transferability.meta.learners._verify import guarded_choice
-
 __all__ = ["compute_predictions", "load_predictions", "agreement", "simulate", "RULES", "N_LABELS",
            "choose_margin", "evaluate_labels", "NEG_POINTS"]
 
@@ -101,6 +99,19 @@ def _save(path, arrays):
     os.replace(tmp, path)  # a run stopped half-way leaves no half-written file
 
 
+def _cached(cache_dir, key, base, methods) -> bool:
+    """A cache file of this pair exists and holds these methods (a file written before a method
+    was added, or by another method list, is computed again)."""
+    path = _cache_path(cache_dir, key, base)
+    if not os.path.exists(path):
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return f["methods"].tolist() == list(methods)
+    except (OSError, ValueError, KeyError):  # unreadable: compute again
+        return False
+
+
 def load_predictions(cache_dir, key, base) -> dict | None:
     """The cached arrays of one pair (``None`` when not computed)."""
     path = _cache_path(cache_dir, key, base)
@@ -123,8 +134,7 @@ def compute_predictions(records, specs, cache_dir, *, base_estimators=("1nn", "l
 
     methods = list(methods or available_methods())
     os.makedirs(cache_dir, exist_ok=True)
-    todo = [r for r in records
-            if not all(os.path.exists(_cache_path(cache_dir, r["key"], b)) for b in base_estimators)]
+    todo = [r for r in records if not all(_cached(cache_dir, r["key"], b, methods) for b in base_estimators)]
     missing = [r["name"] for r in todo if r["name"] not in specs]
     if missing:
         raise ValueError(f"{len(missing)} record(s) have no recipe spec, e.g. {missing[0]}")

@@ -29,7 +29,6 @@ class MethodPrediction:
     confidently_effective: bool
     reasons: list
     predicted_runtime_s: float
-    fits_budget: bool = True
 
     def to_dict(self) -> dict:
         return {"method": self.method, "predicted_effect": self.predicted_effect,
@@ -64,6 +63,9 @@ class Recommendation:
     verified : dict or None
         With ``target_labels``: every candidate's accuracy on the labelled rows, the verified
         pick and why, the k-shot verdict (see ``recommend --target-labels`` in ``docs/cli.md``).
+    not_ranked : list of str
+        Registered methods the models know nothing of (added after their training): not ranked
+        and not verified until ``transferability meta train`` (and ``meta labels``) run again.
     """
 
     ranking: list
@@ -90,6 +92,7 @@ class Recommendation:
     notes: list = field(default_factory=list)
     label_value: dict | None = None
     verified: dict | None = None
+    not_ranked: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         from transferability import __version__
@@ -104,7 +107,7 @@ class Recommendation:
             "n_source": self.n_source, "n_target": self.n_target, "n_features": self.n_features,
             "meta_features": self.meta_features, "abstained": self.abstained, "rule": self.rule,
             "reason": self.reason, "notes": list(self.notes), "label_value": self.label_value,
-            "verified": self.verified, "version": __version__,
+            "verified": self.verified, "not_ranked": list(self.not_ranked), "version": __version__,
         }
 
 
@@ -194,11 +197,18 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
     if easy is not None:
         worth = assess_from_features(features, k=k, base_estimator=base_estimator, models=easy,
                                      sizes=sizes, preprocess=preprocess, facts=facts, method=best).to_dict()
+    from transferability.methods import available_methods
+
     from ._verify import label_value, load_label_rules
 
     value = label_value(load_label_rules(ms), base_estimator, model, features)
+    unranked = [m for m in available_methods() if m not in model.methods]
+    notes = list(verdict.notes)
+    if unranked:
+        notes.append(f"not ranked: {', '.join(unranked)} (registered after these models were trained; "
+                     "`transferability meta train` ranks them)")
     return Recommendation(
-        label_value=value, ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
+        label_value=value, not_ranked=unranked, ranking=ranking, best=best, fallback=fallback, in_distribution=out["in_distribution"],
         base_estimator=base_estimator, preprocess=preprocess, candidate=model.entry["candidate"],
         default=model.methods[model.default], nearest_distance=out["nearest_distance"],
         ood_threshold=model.ood_threshold, n_source=int(sizes[0]), n_target=int(sizes[1]), n_features=int(sizes[2]),
@@ -206,7 +216,7 @@ def recommend_from_features(features: dict, *, base_estimator="1nn", models=None
         meta_features={k: float(v) for k, v in features.items()},
         coverage=float(model.entry["conformal"]["coverage"]), transferability=worth,
         abstained=verdict.abstain is not None, rule=verdict.rule, reason=verdict.reason,
-        notes=list(verdict.notes))
+        notes=notes)
 
 
 def recommend(X_source, y_source, X_target, *, base_estimator="1nn", preprocess="none", models=None, top=None,
