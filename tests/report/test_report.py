@@ -618,3 +618,19 @@ def test_python_report_passes_target_labels_to_recommend(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         report(rng.randn(20, 3), np.arange(20) % 2, rng.randn(20, 3), target_labels={0: 1, 3: 0}, progress=False)
     assert seen["target_labels"] == {0: 1, 3: 0} and seen["progress"] is False
+
+
+def test_cli_budget_is_passed_on_and_checked(csv_pair, tmp_path):
+    from report_helpers import runner
+
+    from transferability.cli.main import cli
+
+    out = tmp_path / "budget.html"
+    r = runner().invoke(cli, ["report", str(csv_pair / "source.csv"), str(csv_pair / "target.csv"), "-o", str(out),
+                              "--budget", "0", "--quiet"])
+    assert r.exit_code == 2 and "--budget must be a positive number" in r.stderr and not out.exists()
+    r = runner().invoke(cli, ["report", str(csv_pair / "source.csv"), str(csv_pair / "target.csv"), "-o", str(out),
+                              "--budget", "600", "--target-labels", str(csv_pair / "target_labels.csv"), "--quiet"])
+    assert r.exit_code == 0, r.stderr
+    page = out.read_text()
+    assert 'id="verified"' in page and "--budget 600" in page

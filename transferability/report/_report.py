@@ -168,7 +168,7 @@ def _stored_summary(standing):
 def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", preprocess="none", models=None,
            random_state=0, embedding="pca", feature_names=None, max_points=1000, top_features=10,
            n_neighbors=5, source_name="source", target_name="target", command=None, target_labels=None,
-           progress=False) -> str:
+           progress=False, budget=None) -> str:
     """An HTML report on a pair: the verdict, the ranking, the shift, and the evidence.
 
     Parameters
@@ -204,6 +204,10 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
         them with its 95 % Wilson interval, the verified pick against the zero-label pick and
         why, the k-shot baseline on the same rows), and the verdict names the verified pick.
         The labels are used only to score.
+    budget : float, default=None
+        Seconds, as for :func:`transferability.recommend`: rank only the methods predicted to
+        fit, and with ``target_labels`` run the candidates in a worker stopped at the end of
+        the budget.
     progress : bool, default=False
         Draw a progress bar over the steps on stderr.
 
@@ -248,7 +252,7 @@ def report(X_source, y_source, X_target, *, output=None, base_estimator="1nn", p
     bar = _Progress(progress)
     try:
         rec = recommend(Xs, y_source, Xt, base_estimator=base_estimator, preprocess=preprocess, models=ms,
-                        random_state=random_state, target_labels=target_labels, progress=progress)
+                        random_state=random_state, target_labels=target_labels, progress=progress, budget=budget)
         d = rec.to_dict()
         bar.step("recommend")
         records = load_records()
