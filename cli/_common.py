@@ -16,12 +16,11 @@ import sys
 
 import click
 
-from transferability._vocabulary import BASE_ESTIMATORS, KSHOT_LADDER, METHOD_NAMES
+from transferability._vocabulary import BASE_ESTIMATORS, KSHOT_LADDER, METHOD_NAMES, PREPROCESSING
 
 LABEL_COLUMN_HELP = "Label column of .csv/.parquet inputs (default: 'label'; unlabelled if absent)."
-# the names of transferability.datasets.PREPROCESSING (kept literal so that --help imports nothing
-# heavy; tests/cli/test_cli_common.py checks that the two agree)
-PREPROCESS_CHOICES = ("none", "zscore", "l2", "sum-zscore", "zscore-source", "zscore-pooled", "tfidf-svd100")
+# the recipes' names, from the module that imports nothing (so --help stays light)
+PREPROCESS_CHOICES = PREPROCESSING
 PREPROCESS_HELP = ("Preprocessing. Per domain, on its own statistics: none, zscore (per-feature, ddof=0), "
                    "l2 (unit-norm rows), sum-zscore (rows divided by their sum, then zscore: the "
                    "Office-Caltech recipe). Per pair: zscore-source (both domains with the source's "
@@ -211,14 +210,6 @@ def seed_option(help: str = "Random seed (0 .. 2**32-1).", default: int = 0):
 
 def label_column_option():
     return click.option("--label-column", default=None, help=LABEL_COLUMN_HELP)
-
-
-def check_preprocess(preprocess: str) -> None:
-    """Refuse an unknown recipe name (for commands whose --preprocess is free text) with one line."""
-    from transferability.utils.validation import InputError
-
-    if preprocess not in PREPROCESS_CHOICES:
-        raise InputError(f"unknown --preprocess '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
 
 
 def preprocess_option():

@@ -44,14 +44,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._vocabulary import PAIR_PREPROCESSING, PER_DOMAIN_PREPROCESSING, PREPROCESSING  # the names' one home
 from ..utils.numerics import row_normalize
 from ..utils.validation import InputError
 
 __all__ = ["PREPROCESSING", "PAIR_PREPROCESSING", "preprocess", "preprocess_pair"]
-
-PER_DOMAIN_PREPROCESSING = ("none", "zscore", "l2", "sum-zscore")
-PAIR_PREPROCESSING = ("zscore-source", "zscore-pooled", "tfidf-svd100")
-PREPROCESSING = PER_DOMAIN_PREPROCESSING + PAIR_PREPROCESSING
 
 #: Number of latent components of ``tfidf-svd100`` (capped at d - 1 and n - 1).
 SVD_COMPONENTS = 100
