@@ -243,6 +243,43 @@ def progress_wanted(quiet: bool) -> bool:
         return False
 
 
+class StepProgress:
+    """The progress of a long command whose steps are messages (``meta train|evaluate|labels``):
+    on a terminal one status line redrawn in place (tqdm: the latest step, the steps done, the
+    time elapsed); nothing under ``--quiet`` or ``--json``, or off a terminal. Call it with each
+    message; :meth:`close` (or the ``with`` block) clears the line."""
+
+    def __init__(self, quiet: bool, as_json: bool = False, desc: str = ""):
+        self.bar = None
+        if progress_wanted(quiet or as_json):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=None, file=sys.stderr, leave=False, dynamic_ncols=True,
+                            bar_format="{desc} [{n} steps, {elapsed}]")
+            self.bar.set_description_str(desc)
+
+    def __call__(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(str(message)[:120])
+            self.bar.update(1)
+
+    @property
+    def callback(self):
+        """The function to hand to the library (``None`` when nothing is shown)."""
+        return self if self.bar is not None else None
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 # -- output ----------------------------------------------------------------------------------------
 def echo_json(obj) -> None:
     """Print exactly one strict JSON object on stdout (numpy values converted, NaN/inf -> null)."""

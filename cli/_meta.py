@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import click
 
-from ._common import OneLineGroup, echo_json, handle_errors
+from ._common import OneLineGroup, StepProgress, echo_json, handle_errors
+
+QUIET_HELP = "No progress line (it is drawn only on a terminal, and never with --json)."
 
 STORE_HELP = "A store to train on together with the shipped records (default: the shipped records only)."
 
@@ -35,7 +37,7 @@ def _records(store_path, without_default):
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Worker processes for the held-out folds that choose the candidate (-1: all cores); "
                    "the files are the same for any number.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     """Retrain the MetaTrans and EasyTransferability models (deterministic: the same records give
@@ -53,14 +55,15 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
     check_n_jobs(n_jobs)  # before loading anything
     check_output_directory(output)  # a file, a path under a file, a directory of other files: refused now
     records = _records(store_path, without_default)
-    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
-    models = train_models(records, includes_default=not without_default, progress=progress, n_jobs=n_jobs)
-    # the learner per threshold is chosen inside the training groups ("auto"); the held-out
-    # evaluation of EasyTransferability is `meta evaluate`'s (it takes far longer than training)
-    easy = train_easytrans(records, includes_default=not without_default, evaluate=False, progress=progress,
-                           metatrans=models, n_jobs=n_jobs)  # labels: k* of the method these models pick
-    # both learners' files go into a fresh sibling directory that then replaces the output whole
-    paths = write_model_directory(output, lambda d: save_models(models, d) + save_easytrans(easy, d))
+    with StepProgress(quiet, as_json, "meta train") as bar:
+        progress = bar.callback
+        models = train_models(records, includes_default=not without_default, progress=progress, n_jobs=n_jobs)
+        # the learner per threshold is chosen inside the training groups ("auto"); the held-out
+        # evaluation of EasyTransferability is `meta evaluate`'s (it takes far longer than training)
+        easy = train_easytrans(records, includes_default=not without_default, evaluate=False, progress=progress,
+                               metatrans=models, n_jobs=n_jobs)  # labels: k* of the method these models pick
+        # both learners' files go into a fresh sibling directory that then replaces the output whole
+        paths = write_model_directory(output, lambda d: save_models(models, d) + save_easytrans(easy, d))
     out = {"output": output, "files": paths, "store_hash": models.manifest["store_hash"],
            "n_records": models.manifest["n_records"],
            "models": {be: {"candidate": e["candidate"], "fallback": e["fallback"], "default": e["default"],
@@ -86,7 +89,7 @@ def train_cmd(store_path, output, without_default, as_json, n_jobs, quiet):
                    "(minutes).")
 @click.option("--n-jobs", type=int, default=1, show_default=True,
               help="Worker processes for the held-out folds (-1: all cores); the page is the same for any number.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--quiet", is_flag=True, help=QUIET_HELP)
 @click.option("--sanity/--no-sanity", default=True, show_default=True,
               help="Run the sanity suite (generated pairs with a known answer) on --models and add its table.")
 @click.option("--models", "models_dir", default=None,
@@ -102,14 +105,14 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_j
 
     check_n_jobs(n_jobs)  # before loading anything
     records = _records(store_path, without_default)
-    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     if posthoc_data is not None and not os.path.isdir(posthoc_data):
         from transferability.utils.validation import InputError
 
         raise InputError(f"--posthoc-data: not a directory: {posthoc_data}")
-    written = write_evaluation(records, output, figures_dir=figures, progress=progress,
-                               posthoc_data_dir=posthoc_data, n_jobs=n_jobs, include_sanity=sanity,
-                               sanity_models=models_dir)
+    with StepProgress(quiet, False, "meta evaluate") as bar:
+        written = write_evaluation(records, output, figures_dir=figures, progress=bar.callback,
+                                   posthoc_data_dir=posthoc_data, n_jobs=n_jobs, include_sanity=sanity,
+                                   sanity_models=models_dir)
     click.echo(f"wrote {', '.join(written)}")
 
 
@@ -128,7 +131,7 @@ def evaluate_cmd(store_path, without_default, output, figures, posthoc_data, n_j
               help="Page whose labelled-rows section is replaced ('-': none).")
 @click.option("--n-jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the curves).")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def labels_cmd(models_dir, data_dir, store_path, without_default, cache_dir, draws, page, n_jobs, as_json, quiet):
     """Simulate a few labelled target rows on every stored pair: choose the verification rule of
@@ -157,12 +160,12 @@ def labels_cmd(models_dir, data_dir, store_path, without_default, cache_dir, dra
     if cache_dir is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         cache_dir = os.path.join(base, "transferability", "predictions")
-    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
     from transferability.meta.build._recipes import real_recipe
 
     specs = {s["name"]: s for s in default_recipe()}
-    res = label_study(records, cache_dir, specs=specs, models=models, data_dir=data_dir, draws=draws,
-                      n_jobs=n_jobs, progress=progress, real_names={s["name"] for s in real_recipe()})
+    with StepProgress(quiet, as_json, "meta labels") as bar:
+        res = label_study(records, cache_dir, specs=specs, models=models, data_dir=data_dir, draws=draws,
+                          n_jobs=n_jobs, progress=bar.callback, real_names={s["name"] for s in real_recipe()})
     path = os.path.join(models_dir, LABEL_VALUE_FILE)
     atomic_write_text(path, json.dumps(res["doc"], sort_keys=True, allow_nan=False))
     written = [path]

@@ -321,3 +321,18 @@ def test_preprocess_choices_are_the_registry():
     from transferability.datasets import PREPROCESSING
 
     assert tuple(PREPROCESSING) == PREPROCESS_CHOICES
+
+
+def test_step_progress_is_a_status_line_on_a_terminal_only(monkeypatch, capsys):
+    import transferability.cli._common as common
+
+    assert common.StepProgress(False).callback is None  # pytest's stderr is no terminal
+    monkeypatch.setattr(common, "progress_wanted", lambda quiet: not quiet)
+    assert common.StepProgress(True).callback is None  # --quiet
+    assert common.StepProgress(False, as_json=True).callback is None  # --json
+    with common.StepProgress(False, desc="meta train") as bar:
+        bar.callback("1nn: fold digits done")
+        bar.callback("1nn: fold wine done")
+        assert bar.bar.n == 2
+    assert bar.bar is None
+    assert "fold" in capsys.readouterr().err
