@@ -90,3 +90,38 @@ def test_caltech_to_amazon_with_20_labelled_rows(shared_data, tmp_path):
     assert v["n_labelled"] == 20 and len(v["methods"]) == 12
     assert all(m["accuracy"] is not None for m in v["methods"])
     assert v["pick"] in {m["method"] for m in v["methods"]}
+
+
+def test_meta_labels_refuses_bad_inputs_in_one_line(tmp_path):
+    from transferability.cli._meta import meta_group
+    from transferability.meta.learners._modelfiles import models_dir
+
+    r = _runner().invoke(meta_group, ["labels", "--models", str(models_dir()), "--data-dir", str(tmp_path / "none")])
+    assert r.exit_code == 2 and "--data-dir: not a directory" in r.stderr
+    r = _runner().invoke(meta_group, ["labels", "--models", str(tmp_path / "none"), "--data-dir", str(tmp_path)])
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+    r = _runner().invoke(meta_group, ["labels", "--models", str(models_dir()), "--data-dir", str(tmp_path),
+                                      "--n-jobs", "0"])
+    assert r.exit_code == 2 and "n_jobs" in r.stderr
+
+
+def test_meta_labels_refuses_models_of_another_store(tmp_path):
+    """The shipped models with a user's store on top: another store hash, refused before any work."""
+    from transferability.cli._meta import meta_group
+    from transferability.meta.learners._table import load_records
+    from transferability.meta_store import MetaStore, import_records
+
+    store = tmp_path / "mine.sqlite"
+    from transferability.meta_store import pair_key
+
+    recs = [dict(r) for r in load_records()[:1]]
+    recs[0]["preprocess"] = "l2" if recs[0]["preprocess"] != "l2" else "zscore"  # not a shipped pair
+    recs[0]["key"] = pair_key(recs[0]["source"]["fingerprint"], recs[0]["target"]["fingerprint"], recs[0]["preprocess"])
+    recs[0]["name"] = "mine/pair"
+    with MetaStore(str(store)) as st:
+        import_records(st, recs)
+    from transferability.meta.learners._modelfiles import models_dir
+
+    r = _runner().invoke(meta_group, ["labels", "--models", str(models_dir()), "--data-dir", str(tmp_path),
+                                      "--store", str(store)])
+    assert r.exit_code == 2 and "trained on another store" in r.stderr, r.stderr
