@@ -140,7 +140,7 @@ def labels_cmd(models_dir, data_dir, store_path, without_default, cache_dir, dra
     import json
     import os
 
-    from transferability.meta.build._recipes import default_recipe
+    from transferability.meta.build._recipes import default_recipe, real_recipe
     from transferability.meta.evaluation._labels import label_study, labels_section, write_section
     from transferability.meta.learners._modelfiles import load_models
     from transferability.meta.learners._table import records_hash
@@ -160,8 +160,6 @@ def labels_cmd(models_dir, data_dir, store_path, without_default, cache_dir, dra
     if cache_dir is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         cache_dir = os.path.join(base, "transferability", "predictions")
-    from transferability.meta.build._recipes import real_recipe
-
     specs = {s["name"]: s for s in default_recipe()}
     with StepProgress(quiet, as_json, "meta labels") as bar:
         res = label_study(records, cache_dir, specs=specs, models=models, data_dir=data_dir, draws=draws,

@@ -54,8 +54,8 @@ def _pair_work(spec, record, base_estimators, methods, data_dir):
         code = {c: i for i, c in enumerate(classes)}
         y = np.array([code[v] for v in np.asarray(yt).astype(str)], dtype=np.int32)
         out, shared = {}, {}
+        params = {(o["method"], o["base_estimator"]): o["params"] for o in record["outcomes"]}
         for b in base_estimators:
-            params = {(o["method"], o["base_estimator"]): o["params"] for o in record["outcomes"]}
             P = np.full((len(methods), len(y)), -1, dtype=np.int32)
             runtime = np.full(len(methods), np.nan)
             stored = np.full(len(methods), np.nan)
@@ -188,7 +188,7 @@ def _pair_draws(C, available, starts, n, draws, rng, no_adapt, preference=None):
     Returns per-draw arrays: ``regret_<s>`` of keeping each start, ``switch_<s>`` regret if its
     challenger replaces it, ``lead_<s>`` / ``se_<s>``, ``regret_argmax``, and the matching
     ``neg_*`` (the method more than NEG_POINTS below no_adapt on the judging rows)."""
-    from transferability.meta.learners._verify import argmax_choice, paired_lead
+    from transferability.meta.learners._verify import argmax_choice, challenger
 
     m, nt = C.shape
     out = {f"{kind}_{s}": np.zeros(draws) for s in starts for kind in ("regret", "switch", "lead", "se",
@@ -209,14 +209,12 @@ def _pair_draws(C, available, starts, n, draws, rng, no_adapt, preference=None):
         out["regret_argmax"][t], out["neg_argmax"][t] = regret_neg(argmax_choice(L, available, preference))
         for s, j0 in starts.items():
             out[f"regret_{s}"][t], out[f"neg_{s}"][t] = regret_neg(j0)
-            others = available.copy()
-            others[j0] = False
-            ch = argmax_choice(L, others, preference) if n else None
+            ch, lead, se = challenger(L, j0, available, preference) if n else (None, 0.0, 0.0)
             if ch is None:
                 out[f"switch_{s}"][t], out[f"negswitch_{s}"][t] = out[f"regret_{s}"][t], out[f"neg_{s}"][t]
                 continue
             out[f"switch_{s}"][t], out[f"negswitch_{s}"][t] = regret_neg(ch)
-            out[f"lead_{s}"][t], out[f"se_{s}"][t] = paired_lead(L[ch], L[j0])
+            out[f"lead_{s}"][t], out[f"se_{s}"][t] = lead, se
     return out
 
 

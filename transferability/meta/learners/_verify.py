@@ -23,7 +23,7 @@ import numpy as np
 
 from transferability.utils.validation import InputError
 
-__all__ = ["guarded_choice", "argmax_choice", "paired_lead", "wilson_interval", "TargetLabels", "check_target_labels",
+__all__ = ["guarded_choice", "challenger", "argmax_choice", "paired_lead", "wilson_interval", "TargetLabels", "check_target_labels",
            "read_label_file", "kshot_on_labels", "verify", "DEFAULT_RULE"]
 
 
@@ -80,18 +80,30 @@ def guarded_choice(correct, start: int, c: float, available=None, preference=Non
         The chosen index, and the challenger's mean lead and its SE (0, 0 without a challenger).
     """
     correct = np.asarray(correct, dtype=np.float64)
-    avail = np.ones(len(correct), bool) if available is None else np.asarray(available, bool).copy()
+    avail = np.ones(len(correct), bool) if available is None else np.asarray(available, bool)
     if not avail[start]:  # the start did not run: the best-scoring method that did
         j = argmax_choice(correct, avail, preference)
         return (start if j is None else j), 0.0, 0.0
-    avail[start] = False
-    challenger = argmax_choice(correct, avail, preference)
-    if challenger is None:
-        return start, 0.0, 0.0
-    lead, se = paired_lead(correct[challenger], correct[start])
-    if lead > 0 and lead > c * se:
-        return challenger, lead, se
+    ch, lead, se = challenger(correct, start, avail, preference)
+    if ch is not None and lead > 0 and lead > c * se:
+        return ch, lead, se
     return start, lead, se
+
+
+def challenger(correct, start: int, available=None, preference=None) -> tuple[int | None, float, float]:
+    """The method the guarded rule weighs against ``start``: the best-scoring other available
+    method (ties as :func:`argmax_choice`), with its paired lead over ``start`` and that lead's
+    SE; ``(None, 0, 0)`` when there is none. The store simulation
+    (:mod:`transferability.meta.evaluation._labels`) uses it too, so the rule it evaluates is
+    the rule ``recommend --target-labels`` applies."""
+    correct = np.asarray(correct, dtype=np.float64)
+    others = np.ones(len(correct), bool) if available is None else np.asarray(available, bool).copy()
+    others[start] = False
+    ch = argmax_choice(correct, others, preference)
+    if ch is None:
+        return None, 0.0, 0.0
+    lead, se = paired_lead(correct[ch], correct[start])
+    return ch, lead, se
 
 
 def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -259,6 +271,13 @@ def _methods_out(results, n) -> list:
     return out
 
 
+def _slower(factor, seconds, predicted) -> float:
+    """The measured / predicted runtime ratio so far, with one more method's ``seconds``."""
+    if predicted > 0 and math.isfinite(predicted):
+        return max(factor, seconds / predicted)
+    return factor
+
+
 def _predict_one(X_source, y_source, X_target, method, base_estimator, random_state):
     from transferability.methods import predict_methods
 
@@ -325,8 +344,6 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     Returns the ``verified`` object of ``recommend --json`` (see ``docs/cli.md``)."""
     import time
 
-    from transferability.methods import predict_methods
-
     started = time.perf_counter() if started is None else started
     runtimes = runtimes or {}
     cands = [start] + [m for m in candidates if m != start]
@@ -354,24 +371,19 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
             if bar is not None:
                 bar.set_postfix_str(m)
             if budget is None:
-                res = predict_methods(X_source, y_source, X_target, methods=[m], base_estimator=base_estimator,
-                                      random_state=random_state)[m]
+                res = _predict_one(X_source, y_source, X_target, m, base_estimator, random_state)
             else:  # in a worker process stopped at the end of the budget
                 left = budget - (time.perf_counter() - started)
                 res = runner.run(m, left)
                 if res is None:
                     not_run.append({"method": m, "reason": f"stopped at the end of the budget ({left:.2f} s left "
                                                           "when it started)"})
-                    predicted = runtimes.get(m, math.nan)
-                    if predicted > 0 and math.isfinite(predicted):
-                        factor = max(factor, left / predicted)
+                    factor = _slower(factor, left, runtimes.get(m, math.nan))
                     if bar is not None:
                         bar.update(1)
                     continue
             entry = {"method": m, "runtime_s": res["runtime_s"], "error": res["error"]}
-            predicted = runtimes.get(m, math.nan)
-            if predicted > 0 and math.isfinite(predicted):
-                factor = max(factor, res["runtime_s"] / predicted)
+            factor = _slower(factor, res["runtime_s"], runtimes.get(m, math.nan))
             if res["error"] is None:
                 correct = (np.asarray(res["predictions"])[rows].astype(object) == lab)
                 entry["_correct"] = correct.astype(np.float64)
@@ -389,22 +401,23 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     names = [e["method"] for e in ran]
     C = np.array([e["_correct"] for e in ran])
     n = labels.n
-    stopped = {e["method"] for e in not_run}
-    if not ran or start in stopped:
+    zero = zero_label_pick or start
+    # the k-shot baseline on the same rows (the empirical verdict's reference)
+    kpred = kshot_on_labels(np.asarray(X_target)[rows], labels.labels, base_estimator, random_state=random_state)
+    kcorrect = (kpred.astype(object) == lab).astype(np.float64)
+    kk = int(kcorrect.sum())
+    common = {"n_labelled": n, "labels": labels.origin,
+              "rule": {"start": start_rule, "start_method": start, "c": float(c), "chosen_by": rule_origin},
+              "methods": _methods_out(results, n), "not_run": not_run, "zero_label_pick": zero,
+              "kshot": {"accuracy": kk / n, "correct": kk, "interval": list(wilson_interval(kk, n)),
+                        "protocol": _kshot_protocol(n, base_estimator)}}
+    if not ran or start in {e["method"] for e in not_run}:
         # the budget ended before the start could be scored: nothing to compare it with, so the
         # zero-label answer stands, unverified (the methods that did run are still shown)
         why = ("no method finished within the budget" if not ran else
                f"{start} did not finish within the budget, so no method could be compared with it")
-        k_pred = kshot_on_labels(np.asarray(X_target)[rows], labels.labels, base_estimator, random_state=random_state)
-        kk = int((k_pred.astype(object) == lab).sum())
-        return {"n_labelled": n, "labels": labels.origin, "complete": False,
-                "rule": {"start": start_rule, "start_method": start, "c": float(c), "chosen_by": rule_origin},
-                "methods": _methods_out(results, n), "not_run": not_run, "pick": zero_label_pick or start,
-                "zero_label_pick": zero_label_pick or start, "changed": False,
-                "why": f"{why}: the zero-label pick stands, unverified",
-                "lead": 0.0, "lead_se": 0.0,
-                "kshot": {"accuracy": kk / n, "correct": kk, "interval": list(wilson_interval(kk, n)),
-                          "protocol": _kshot_protocol(n, base_estimator)},
+        return {**common, "complete": False, "pick": zero, "changed": False,
+                "why": f"{why}: the zero-label pick stands, unverified", "lead": 0.0, "lead_se": 0.0,
                 "worth_transferring": None, "worth_lead": None, "worth_lead_se": None, "worth_settled": False,
                 "elapsed_s": time.perf_counter() - started}
     if start in names:
@@ -413,7 +426,6 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     else:  # the start failed (an error, not the budget): the best-scoring method that did run
         j0, lead, se = None, 0.0, 0.0
         pick = argmax_choice(C)
-    methods_out = _methods_out(results, n)
     chosen = names[pick]
     changed = chosen != start
     if j0 is None:
@@ -423,26 +435,14 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
         why = (f"{chosen} leads {start} by {_pts(lead):.1f} points on the {n} labelled rows, "
                f"{lead / se if se > 0 else math.inf:.2f} paired standard errors (more than the margin {c:g})")
     elif lead > 0:
-        challenger = names[argmax_choice(C, np.arange(len(names)) != j0)]
-        why = (f"kept: the best other method, {challenger}, leads it by {_pts(lead):.1f} points, "
+        why = (f"kept: the best other method, {names[challenger(C, j0)[0]]}, leads it by {_pts(lead):.1f} points, "
                f"{lead / se if se > 0 else math.inf:.2f} paired standard errors, not more than the margin {c:g}")
     else:
         why = "kept: no other method scores higher on the labelled rows"
-    # the k-shot baseline on the same rows, and the empirical verdict
-    Xl = np.asarray(X_target)[rows]
-    kpred = kshot_on_labels(Xl, labels.labels, base_estimator, random_state=random_state)
-    kcorrect = (kpred.astype(object) == lab).astype(np.float64)
-    kk = int(kcorrect.sum())
     wl, wse = paired_lead(C[pick], kcorrect)
     return {
-        "n_labelled": n, "labels": labels.origin,
-        "rule": {"start": start_rule, "start_method": start, "c": float(c), "chosen_by": rule_origin},
-        "methods": methods_out, "not_run": not_run,
-        "complete": not not_run, "pick": chosen, "zero_label_pick": zero_label_pick or start, "changed": chosen != (zero_label_pick or start),
-        "why": why,
+        **common, "complete": not not_run, "pick": chosen, "changed": chosen != zero, "why": why,
         "lead": float(lead), "lead_se": float(se),
-        "kshot": {"accuracy": kk / n, "correct": kk, "interval": list(wilson_interval(kk, n)),
-                  "protocol": _kshot_protocol(n, base_estimator)},
         "worth_transferring": bool(wl > 0), "worth_lead": float(wl), "worth_lead_se": float(wse),
         "worth_settled": bool(abs(wl) > 2 * wse) if wse > 0 else bool(wl != 0),
         "elapsed_s": time.perf_counter() - started,
@@ -465,14 +465,24 @@ def load_label_rules(models) -> dict | None:
     is refused, as mixed model files are."""
     import os
 
-    from ._files import read_json
-
     directory = getattr(models, "directory", None)
     if directory is None:
         return None
+    memo = getattr(models, "_label_rules", None)  # one recommend asks up to three times: read once
+    if memo is not None and memo[0] == directory:
+        return memo[1]
     path = os.path.join(directory, LABEL_VALUE_FILE)
-    if not os.path.lexists(path):
-        return None
+    doc = _read_label_rules(path, models) if os.path.lexists(path) else None
+    try:
+        models._label_rules = (directory, doc)
+    except AttributeError:  # an object that takes no attribute: read again next time
+        pass
+    return doc
+
+
+def _read_label_rules(path, models) -> dict:
+    from ._files import read_json
+
     doc = read_json(path, what="label-value file", max_bytes=MAX_LABEL_VALUE_BYTES)
     where = f"label-value file {path}"
     if not isinstance(doc, dict) or doc.get("format") != 1 or not isinstance(doc.get("bases"), dict):
