@@ -316,12 +316,20 @@ def _verified(rec, models, labels, Xs, ys, Xt, *, top, budget, started, random_s
     rule, origin = rule_for(load_label_rules(models), rec.base_estimator)
     if rec.best is None:
         raise InputError(f"no method is predicted to run within the {rec.budget_s:g} s budget, so none can be verified")
-    start = rec.default if rule["start"] == "fixed" else rec.best
+    # a rule that holds by construction (no source signal, the target is the source, too few
+    # target rows) answered no_adapt: verification starts from that answer, never from the
+    # fixed default the rule overrode
+    start = rec.default if rule["start"] == "fixed" and rec.rule is None else rec.best
     runtimes = {p.method: p.predicted_runtime_s for p in rec.ranking}
     v = verify(Xs, ys, Xt, labels, candidates=[p.method for p in rec.ranking], start=start, c=rule["c"],
                base_estimator=rec.base_estimator, budget=None if budget in (None, math.inf) else budget,
                runtimes=runtimes, started=started, random_state=random_state, progress=progress,
                rule_origin=origin, zero_label_pick=rec.best, start_rule=rule["start"])
+    if rec.rule == "no_source_signal" and v["worth_transferring"]:
+        # the rule holds by construction (no method can put back a signal the source labels do
+        # not carry): a pick that scored well on a handful of rows scored by luck
+        v["worth_transferring"] = False
+        v["why"] += "; not worth transferring whatever these rows say: the source labels carry no signal"
     rec.verified = v
     pick = v["pick"]
     rec.ranking = sorted(rec.ranking, key=lambda p: p.method != pick)  # the verified pick first, stable
