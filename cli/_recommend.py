@@ -195,6 +195,8 @@ def render_verified(v) -> str:
     lines.append(f"verified pick: {v['pick']} ({change}). Why: {v['why']}.")
     k = v["kshot"]
     verdict = "worth transferring" if v["worth_transferring"] else "not worth transferring"
+    if v["worth_lead"] > 0 and not v.get("beats_chance", True):
+        verdict += f" ({v['pick']} does not beat chance on these rows)"
     sure = "" if v["worth_settled"] else " (within 2 standard errors: not settled by these rows)"
     lines.append(f"k-shot baseline ({k['protocol']}): {k['accuracy']:.3f} [{k['interval'][0]:.2f}, "
                  f"{k['interval'][1]:.2f}]; {v['pick']} {'leads' if v['worth_lead'] >= 0 else 'trails'} it by "

@@ -349,3 +349,29 @@ def test_a_method_the_models_do_not_know_is_reported_not_ranked(pair, monkeypatc
     assert rec.not_ranked == ["thirteenth"] and rec.to_dict()["not_ranked"] == ["thirteenth"]
     assert any("not ranked: thirteenth" in n for n in rec.notes)
     assert "thirteenth" not in [p.method for p in rec.ranking]
+
+
+def test_verification_starts_from_the_answer_of_a_rule_that_holds_by_construction():
+    """Pure noise: no source signal, so the zero-label answer is no_adapt; with labelled rows the
+    guarded rule starts from it (not from the fixed default the rule overrode)."""
+    rng = np.random.default_rng(0)
+    Xs, ys = rng.normal(size=(200, 10)), rng.integers(0, 4, 200)
+    Xt, yt = rng.normal(size=(200, 10)), rng.integers(0, 4, 200)
+    rows = np.arange(0, 200, 20)
+    rec = recommend(Xs, ys, Xt, target_labels=(rows, yt[rows]))
+    assert rec.rule == "no_source_signal"
+    v = rec.verified
+    assert v["zero_label_pick"] == v["rule"]["start_method"] == "no_adapt"
+    # a challenger may lead by luck on 10 rows (the rule trades that for lower regret), but noise
+    # is never worth transferring
+    assert v["worth_transferring"] is False and v["beats_chance"] is False
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pure_noise_is_never_verified_worth_transferring(seed):
+    rng = np.random.default_rng(seed)
+    Xs, ys = rng.normal(size=(200, 10)), rng.integers(0, 4, 200)
+    Xt, yt = rng.normal(size=(200, 10)), rng.integers(0, 4, 200)
+    rows = np.arange(0, 200, 10)
+    v = recommend(Xs, ys, Xt, target_labels=(rows, yt[rows])).verified
+    assert v["worth_transferring"] is False

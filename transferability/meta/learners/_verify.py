@@ -418,6 +418,7 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
                f"{start} did not finish within the budget, so no method could be compared with it")
         return {**common, "complete": False, "pick": zero, "changed": False,
                 "why": f"{why}: the zero-label pick stands, unverified", "lead": 0.0, "lead_se": 0.0,
+                "pick_balanced_accuracy": None, "beats_chance": None,
                 "worth_transferring": None, "worth_lead": None, "worth_lead_se": None, "worth_settled": False,
                 "elapsed_s": time.perf_counter() - started}
     if start in names:
@@ -440,10 +441,24 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     else:
         why = "kept: no other method scores higher on the labelled rows"
     wl, wse = paired_lead(C[pick], kcorrect)
+    # worth transferring: the pick beats the labels alone and beats chance, by the store's own
+    # chance rule (balanced accuracy over the labelled classes above 1/C by z SEs), so that a
+    # k-shot baseline below chance on a handful of rows does not make noise "worth it"; z is
+    # the store's CHANCE_Z made one-sided at the same level for the best of the methods scored
+    # (Bonferroni: the pick was chosen on these very rows)
+    from scipy.stats import norm
+
+    from ._easytrans import CHANCE_Z, beats_chance
+
+    present = np.unique(labels.labels.astype(str))
+    bal = float(np.mean([C[pick][labels.labels.astype(str) == k].mean() for k in present]))
+    z = float(norm.isf(norm.sf(CHANCE_Z) / len(names)))
+    above_chance = beats_chance(bal, present.size, n, z=z) if present.size > 1 else False
     return {
         **common, "complete": not not_run, "pick": chosen, "changed": chosen != zero, "why": why,
         "lead": float(lead), "lead_se": float(se),
-        "worth_transferring": bool(wl > 0), "worth_lead": float(wl), "worth_lead_se": float(wse),
+        "pick_balanced_accuracy": bal, "beats_chance": bool(above_chance),
+        "worth_transferring": bool(wl > 0 and above_chance), "worth_lead": float(wl), "worth_lead_se": float(wse),
         "worth_settled": bool(abs(wl) > 2 * wse) if wse > 0 else bool(wl != 0),
         "elapsed_s": time.perf_counter() - started,
     }
