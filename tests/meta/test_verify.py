@@ -362,9 +362,19 @@ def test_verification_starts_from_the_answer_of_a_rule_that_holds_by_constructio
     assert rec.rule == "no_source_signal"
     v = rec.verified
     assert v["zero_label_pick"] == v["rule"]["start_method"] == "no_adapt"
-    # a challenger may lead by luck on 10 rows (the rule trades that for lower regret), but noise
-    # is never worth transferring
-    assert v["worth_transferring"] is False and v["beats_chance"] is False
+    # a challenger may lead by luck on 10 rows, but the rule holds by construction: no_adapt
+    # stays, and noise is never worth transferring
+    assert not v["changed"] and rec.best == "no_adapt" and "holds by construction" in v["why"]
+    assert v["worth_transferring"] is False
+
+
+def test_identical_domains_keep_no_adapt_with_labels():
+    from transferability.datasets import make_demo_pair
+
+    s, _ = make_demo_pair(n_source=200, n_target=200, random_state=0)
+    rows = np.arange(0, 200, 20)
+    rec = recommend(s.X, s.y, s.X.copy(), target_labels=(rows, s.y[rows]))
+    assert rec.rule == "target_is_source" and rec.best == "no_adapt" and not rec.verified["changed"]
 
 
 @pytest.mark.parametrize("seed", range(4))

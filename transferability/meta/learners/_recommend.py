@@ -321,13 +321,20 @@ def _verified(rec, models, labels, Xs, ys, Xt, *, top, budget, started, random_s
     # fixed default the rule overrode
     start = rec.default if rule["start"] == "fixed" and rec.rule is None else rec.best
     runtimes = {p.method: p.predicted_runtime_s for p in rec.ranking}
-    v = verify(Xs, ys, Xt, labels, candidates=[p.method for p in rec.ranking], start=start, c=rule["c"],
+    # no signal in the source labels, or a target that is the source: no_adapt holds by
+    # construction, whatever a handful of rows say (a method leading there leads by luck), so
+    # the rows are scored for information and nothing can replace it
+    settled = rec.rule in ("no_source_signal", "target_is_source")
+    v = verify(Xs, ys, Xt, labels, candidates=[p.method for p in rec.ranking], start=start,
+               c=math.inf if settled else rule["c"],
                base_estimator=rec.base_estimator, budget=None if budget in (None, math.inf) else budget,
                runtimes=runtimes, started=started, random_state=random_state, progress=progress,
                rule_origin=origin, zero_label_pick=rec.best, start_rule=rule["start"])
+    if settled:
+        v["rule"]["c"] = rule["c"]  # the rule's own margin, for the record; it did not apply
+        v["why"] = f"kept: {rec.reason} (a rule that holds by construction; the labelled rows are shown for information)"
     if rec.rule == "no_source_signal" and v["worth_transferring"]:
-        # the rule holds by construction (no method can put back a signal the source labels do
-        # not carry): a pick that scored well on a handful of rows scored by luck
+        # no method can put back a signal the source labels do not carry
         v["worth_transferring"] = False
         v["why"] += "; not worth transferring whatever these rows say: the source labels carry no signal"
     rec.verified = v
