@@ -33,12 +33,14 @@ is left to the learners (the rule says nothing).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["MIN_TARGET_PER_CLASS", "SIGNAL_MIN_ROWS", "SIGNAL_P", "OVERLAP_SHARE", "PairFacts", "pair_facts",
-           "source_label_signal", "target_in_source", "Verdict", "judge"]
+           "source_label_signal", "target_in_source", "Verdict", "judge", "CHANCE_Z", "CHANCE_MIN_MARGIN",
+           "chance_margin", "beats_chance"]
 
 MIN_TARGET_PER_CLASS = 4   # fewer target rows per source class (on average): cannot judge
 SIGNAL_MAX_ROWS = 1000     # source rows of the permutation test
@@ -189,3 +191,28 @@ def judge(facts: PairFacts | None, features: dict | None = None) -> Verdict:
     if facts.n_classes and s is None:
         v.notes.append(f"source too small ({facts.n_source} rows < {SIGNAL_MIN_ROWS}) to test its labels' signal")
     return v
+
+
+# -- chance -------------------------------------------------------------------------------------
+CHANCE_Z = 2.0            # "beats chance": this many standard errors above a chance-level score
+CHANCE_MIN_MARGIN = 0.02  # and at least this much
+
+
+def chance_margin(n_classes: int, n_target: int, z: float = CHANCE_Z) -> float:
+    """How far above chance ``1 / n_classes`` a balanced accuracy must be to beat it:
+    ``max(CHANCE_MIN_MARGIN, z * sqrt(p (1 - p) / n_target))`` with ``p = 1 / n_classes``
+    (``z = CHANCE_Z``: two standard errors of a chance-level score on ``n_target`` rows; a
+    larger ``z`` for the best of several methods scored on the same rows)."""
+    p = 1.0 / max(int(n_classes), 1)
+    return float(max(CHANCE_MIN_MARGIN, z * math.sqrt(p * (1 - p) / max(int(n_target), 1))))
+
+
+def beats_chance(balanced_accuracy, n_classes, n_target, z: float = CHANCE_Z) -> bool:
+    """Whether a method's target balanced accuracy is above chance (``1 / n_classes``, what any
+    classifier that ignores its input scores, whatever the class balance) by
+    :func:`chance_margin`. Balanced accuracy, not accuracy against the majority-class rate:
+    the store keeps the target's class count and every outcome's balanced accuracy, not the
+    target's class proportions, and the two criteria agree for a balanced target."""
+    if balanced_accuracy is None or not n_classes or not n_target:
+        return True  # unknown: the k-shot comparison alone decides
+    return bool(balanced_accuracy > 1.0 / n_classes + chance_margin(n_classes, n_target, z))

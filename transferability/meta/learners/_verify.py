@@ -448,7 +448,7 @@ def verify(X_source, y_source, X_target, labels: TargetLabels, *, candidates, st
     # (Bonferroni: the pick was chosen on these very rows)
     from scipy.stats import norm
 
-    from ._easytrans import CHANCE_Z, beats_chance
+    from ._guards import CHANCE_Z, beats_chance
 
     present = np.unique(labels.labels.astype(str))
     bal = float(np.mean([C[pick][labels.labels.astype(str) == k].mean() for k in present]))
